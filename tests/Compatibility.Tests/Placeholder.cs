@@ -1,0 +1,1 @@
+public class Placeholder { [Fact] public void Builds() => Assert.Equal(2, 1 + 1); }
