@@ -67,6 +67,6 @@ internal static class EtcdErrors
     public static readonly EtcdError BadLeaderTransferee = new(StatusCode.FailedPrecondition, "etcdserver: bad leader transferee");
 
     // Context
-    public static readonly EtcdError Canceled = new(StatusCode.Canceled, "etcdserver: request canceled");
+    public static readonly EtcdError Canceled = new(StatusCode.Cancelled, "etcdserver: request canceled");
     public static readonly EtcdError DeadlineExceeded = new(StatusCode.DeadlineExceeded, "etcdserver: context deadline exceeded");
 }
