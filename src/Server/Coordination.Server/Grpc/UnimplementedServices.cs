@@ -1,0 +1,18 @@
+namespace Coordination.Server.Grpc;
+
+/// <summary>
+/// Services registered so their methods exist on the wire but not implemented yet: every call
+/// answers gRPC Unimplemented (the generated base classes' behaviour) until its issue lands.
+/// </summary>
+internal static class UnimplementedServices
+{
+    internal sealed class Watch : Etcdserverpb.Watch.WatchBase;
+
+    internal sealed class Lease : Etcdserverpb.Lease.LeaseBase;
+
+    internal sealed class Auth : Etcdserverpb.Auth.AuthBase;
+
+    internal sealed class Lock : V3Lockpb.Lock.LockBase;
+
+    internal sealed class Election : V3Electionpb.Election.ElectionBase;
+}

@@ -1,0 +1,186 @@
+using Coordination.Raft;
+using Coordination.Raft.Protocol;
+using Coordination.Server.Grpc;
+using Coordination.Server.Node;
+using Coordination.Server.StateMachine;
+using Coordination.Server.Storage.Snapshots;
+using Coordination.Server.Storage.Wal;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Coordination.Server.Hosting;
+
+/// <summary>
+/// The composition root of one member: recovers state from the data directory (newest valid
+/// snapshot, then the write-ahead log), starts the node loop, and serves the etcd API on the
+/// client URLs. Disposing stops serving, then the node loop, then closes the log.
+/// </summary>
+internal sealed class ServerHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly RaftHost _raftHost;
+    private readonly WriteAheadLog _wal;
+    private readonly AutoCompactor _autoCompactor;
+    private readonly ILogger _logger;
+
+    private ServerHost(WebApplication app, RaftHost raftHost, WriteAheadLog wal, AutoCompactor autoCompactor, ILogger logger)
+    {
+        _app = app;
+        _raftHost = raftHost;
+        _wal = wal;
+        _autoCompactor = autoCompactor;
+        _logger = logger;
+    }
+
+    /// <summary>The node façade (for in-process hosting and tests).</summary>
+    public CoordinationNode Node => _app.Services.GetRequiredService<CoordinationNode>();
+
+    /// <summary>The addresses the server listens on for clients.</summary>
+    public IReadOnlyList<Uri> ClientUrls { get; private set; } = [];
+
+    /// <summary>Recovers and starts a member; throws <see cref="StartupException"/> when it must not start.</summary>
+    public static async Task<ServerHost> StartAsync(ServerOptions options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        ConfigureLogging(builder, options);
+        var loggerFactory = LoggerFactory.Create(l => ConfigureLoggingBuilder(l, options));
+        var logger = loggerFactory.CreateLogger<ServerHost>();
+
+        var memberDir = Path.Combine(Path.GetFullPath(options.DataDir), "member");
+        var walDir = Path.Combine(memberDir, "wal");
+        var snapDir = Path.Combine(memberDir, "snap");
+        Directory.CreateDirectory(snapDir);
+
+        var identity = MemberIdentity.Derive(options.Name, options.InitialAdvertisePeerUrls, options.InitialCluster, options.InitialClusterToken);
+        var snapshotter = new Snapshotter(snapDir, loggerFactory.CreateLogger<Snapshotter>());
+        if (options.RestoreFromSnapshot is { } restoreFile) SnapshotRestore.Seed(restoreFile, snapshotter, walDir, identity, logger);
+
+        ServerStateMachine stateMachine;
+        SnapshotMetadata? snapshotMeta = null;
+        if (snapshotter.TryLoadNewest(out var snapshot))
+        {
+            snapshotMeta = snapshot.Metadata;
+            using (var image = snapshot.OpenImage()) stateMachine = ServerStateMachine.Restore(image, options);
+            logger.LogInformation("recovered state from snapshot at index {Index} (term {Term})", snapshotMeta.Index, snapshotMeta.Term);
+        }
+        else
+        {
+            stateMachine = new ServerStateMachine(options);
+        }
+
+        WriteAheadLog wal;
+        WalReplay replay;
+        try
+        {
+            wal = WriteAheadLog.Open(walDir, new WalOptions(), loggerFactory.CreateLogger<WriteAheadLog>(),
+                snapshotMeta is null ? null : new WalReplayStart(snapshotMeta.Index, snapshotMeta.Term), out replay);
+        }
+        catch (WalCorruptedException ex)
+        {
+            throw new StartupException($"the write-ahead log in {walDir} is corrupt: {ex.Message}. Refusing to start; restore this member from a snapshot or a healthy member.", ex);
+        }
+        logger.LogInformation("replaying {Count} log entries after index {Index}", replay.Entries.Count, snapshotMeta?.Index ?? 0);
+
+        var raftConfig = new RaftConfig
+        {
+            Id = identity.MemberId,
+            Voters = [identity.MemberId],
+            ElectionTicks = Math.Max(2, options.ElectionTimeoutMs / options.HeartbeatIntervalMs),
+            HeartbeatTicks = 1,
+            Seed = unchecked((int)identity.MemberId),
+        };
+        var raft = new RaftNode(raftConfig, replay.HardState ?? new HardState(), snapshotMeta, replay.Entries);
+        var snapshotWriter = new SnapshotWriter(snapshotter, options.SnapshotCount, snapshotMeta?.Index ?? 0, loggerFactory.CreateLogger<SnapshotWriter>());
+        var raftHost = new RaftHost(raft, wal, stateMachine, snapshotWriter, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), time, loggerFactory.CreateLogger<RaftHost>());
+        var node = new CoordinationNode(options, identity, raftHost, stateMachine);
+        await node.WaitUntilCaughtUpAsync(cancellationToken).ConfigureAwait(false);
+
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(node);
+        builder.Services.AddSingleton(time);
+        builder.Services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = options.MaxReceiveMessageBytes;
+            o.MaxSendMessageSize = null;
+            o.Interceptors.Add<EtcdErrorInterceptor>();
+        });
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            // h2c requests carry :scheme http on connections we mark as negotiated h2.
+            k.AllowAlternateSchemes = true;
+            k.Limits.MaxRequestBodySize = null;
+            k.Limits.Http2.MaxStreamsPerConnection = 1000;
+            foreach (var url in options.ListenClientUrls)
+            {
+                var address = url.Host is "localhost" ? System.Net.IPAddress.Loopback
+                    : url.Host is "0.0.0.0" or "*" or "" ? System.Net.IPAddress.Any
+                    : System.Net.IPAddress.Parse(url.Host.Trim('[', ']'));
+                k.Listen(address, url.Port, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    listen.Use(Http2PriorKnowledge.Middleware);
+                });
+            }
+        });
+
+        var app = builder.Build();
+        app.MapGrpcService<KvService>();
+        app.MapGrpcService<MaintenanceService>();
+        app.MapGrpcService<ClusterService>();
+        app.MapGrpcService<UnimplementedServices.Watch>();
+        app.MapGrpcService<UnimplementedServices.Lease>();
+        app.MapGrpcService<UnimplementedServices.Auth>();
+        app.MapGrpcService<UnimplementedServices.Lock>();
+        app.MapGrpcService<UnimplementedServices.Election>();
+        HttpEndpoints.Map(app);
+
+        var autoCompactor = new AutoCompactor(AutoCompaction.ParseRetention(options.AutoCompactionMode, options.AutoCompactionRetention), node, time, loggerFactory.CreateLogger<AutoCompactor>());
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            await autoCompactor.DisposeAsync().ConfigureAwait(false);
+            await raftHost.DisposeAsync().ConfigureAwait(false);
+            wal.Dispose();
+            throw new StartupException($"cannot listen on {string.Join(",", options.ListenClientUrls)}: {ex.Message}", ex);
+        }
+        logger.LogInformation("ready to serve client requests on {Urls} (member {MemberId:x}, cluster {ClusterId:x})",
+            string.Join(",", options.ListenClientUrls), identity.MemberId, identity.ClusterId);
+        return new ServerHost(app, raftHost, wal, autoCompactor, logger) { ClientUrls = options.ListenClientUrls };
+    }
+
+    /// <summary>Completes when the host is asked to stop (SIGTERM, Ctrl-C).</summary>
+    public Task WaitForShutdownAsync() => _app.WaitForShutdownAsync();
+
+    /// <summary>Stops serving, drains the node loop and closes the log.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _logger.LogInformation("stopping");
+        await _app.StopAsync().ConfigureAwait(false);
+        await _autoCompactor.DisposeAsync().ConfigureAwait(false);
+        await _raftHost.DisposeAsync().ConfigureAwait(false);
+        _wal.Dispose();
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static void ConfigureLogging(WebApplicationBuilder builder, ServerOptions options)
+    {
+        builder.Logging.ClearProviders();
+        ConfigureLoggingBuilder(builder.Logging, options);
+    }
+
+    private static void ConfigureLoggingBuilder(ILoggingBuilder logging, ServerOptions options)
+    {
+        logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ");
+        logging.SetMinimumLevel(options.LogLevel switch
+        {
+            "debug" => LogLevel.Debug,
+            "warn" => LogLevel.Warning,
+            "error" => LogLevel.Error,
+            _ => LogLevel.Information,
+        });
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        logging.AddFilter("Grpc", LogLevel.Warning);
+    }
+}

@@ -1,0 +1,204 @@
+using Coordination.Server.Apply;
+using Coordination.Server.Apply.Protocol;
+using Coordination.Server.Errors;
+using Coordination.Server.Hosting;
+using Coordination.Server.StateMachine;
+using Etcdserverpb;
+using Google.Protobuf;
+
+namespace Coordination.Server.Node;
+
+/// <summary>
+/// The façade the gRPC services call: validates requests as etcd does before consensus, sends
+/// mutations through the one write path (propose → log → commit → apply), serves reads from the
+/// applied state, and fills response headers (cluster id, member id, raft term).
+/// </summary>
+internal sealed class CoordinationNode
+{
+    private readonly ServerOptions _options;
+    private readonly RaftHost _host;
+    private readonly ServerStateMachine _stateMachine;
+    private readonly RequestValidator _validator;
+
+    public CoordinationNode(ServerOptions options, MemberIdentity identity, RaftHost host, ServerStateMachine stateMachine)
+    {
+        _options = options;
+        Identity = identity;
+        _host = host;
+        _stateMachine = stateMachine;
+        _validator = new RequestValidator(options.MaxTxnOps);
+    }
+
+    /// <summary>This member's ids.</summary>
+    public MemberIdentity Identity { get; }
+
+    /// <summary>The store's current revision.</summary>
+    public long CurrentRevision => _stateMachine.Store.Revision;
+
+    /// <summary>The store's compaction revision.</summary>
+    public long CompactRevision => _stateMachine.Store.CompactRevision;
+
+    /// <summary>Completes once every entry in the log at start-up has been applied (reads before that could be stale).</summary>
+    public Task WaitUntilCaughtUpAsync(CancellationToken cancellationToken) => _host.CaughtUp.WaitAsync(cancellationToken);
+
+    // ------------------------------------------------------------------------------- KV
+
+    /// <summary>Serves a range from the applied state (single member: linearizable and serializable coincide).</summary>
+    public RangeResponse Range(RangeRequest request)
+    {
+        RequestValidator.Validate(request);
+        var response = KvApplier.Range(_stateMachine.Store.ReadView, request);
+        Stamp(response.Header ??= new ResponseHeader());
+        return response;
+    }
+
+    /// <summary>Proposes a put.</summary>
+    public async Task<PutResponse> PutAsync(PutRequest request, CancellationToken cancellationToken)
+    {
+        RequestValidator.Validate(request);
+        await CheckQuotaAsync(TxnShape.PutCost(request), cancellationToken).ConfigureAwait(false);
+        var response = (PutResponse)await ProposeAsync(new InternalRequest { Put = request }, cancellationToken).ConfigureAwait(false);
+        Stamp(response.Header ??= new ResponseHeader());
+        return response;
+    }
+
+    /// <summary>Proposes a delete-range.</summary>
+    public async Task<DeleteRangeResponse> DeleteRangeAsync(DeleteRangeRequest request, CancellationToken cancellationToken)
+    {
+        RequestValidator.Validate(request);
+        var response = (DeleteRangeResponse)await ProposeAsync(new InternalRequest { DeleteRange = request }, cancellationToken).ConfigureAwait(false);
+        Stamp(response.Header ??= new ResponseHeader());
+        return response;
+    }
+
+    /// <summary>Serves a read-only txn from the applied state; proposes any other txn.</summary>
+    public async Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken)
+    {
+        _validator.Validate(request);
+        if (TxnShape.IsReadOnly(request))
+        {
+            var read = KvApplier.ReadOnlyTxn(_stateMachine.Store.ReadView, request);
+            Stamp(read.Header ??= new ResponseHeader());
+            return read;
+        }
+        if (TxnShape.HasPuts(request)) await CheckQuotaAsync(TxnShape.PutCost(request), cancellationToken).ConfigureAwait(false);
+        var written = (TxnResponse)await ProposeAsync(new InternalRequest { Txn = request }, cancellationToken).ConfigureAwait(false);
+        Stamp(written.Header ??= new ResponseHeader());
+        return written;
+    }
+
+    /// <summary>Proposes a compaction.</summary>
+    public async Task<CompactionResponse> CompactAsync(CompactionRequest request, CancellationToken cancellationToken)
+    {
+        var response = (CompactionResponse)await ProposeAsync(new InternalRequest { Compaction = request }, cancellationToken).ConfigureAwait(false);
+        Stamp(response.Header ??= new ResponseHeader());
+        return response;
+    }
+
+    // ---------------------------------------------------------------------- Maintenance
+
+    /// <summary>This member's status.</summary>
+    public StatusResponse Status()
+    {
+        var size = _stateMachine.Store.ApproximateSizeBytes;
+        var response = new StatusResponse
+        {
+            Version = HttpEndpoints.ServerVersion,
+            DbSize = size,
+            DbSizeInUse = size,
+            Leader = _host.Leader,
+            RaftIndex = _host.LastIndex,
+            RaftTerm = _host.Term,
+            RaftAppliedIndex = _host.AppliedIndex,
+            Header = new ResponseHeader(),
+        };
+        foreach (var alarm in _stateMachine.Alarms.List()) response.Errors.Add($"memberID:{alarm.MemberID} alarm:{alarm.Alarm.ToString().ToUpperInvariant()} ");
+        Stamp(response.Header);
+        return response;
+    }
+
+    /// <summary>Hash of the whole key-value state.</summary>
+    public HashResponse Hash() => new() { Header = Stamp(new ResponseHeader()), Hash = _stateMachine.Store.Hash() };
+
+    /// <summary>Hash of the key-value history up to a revision.</summary>
+    public HashKVResponse HashKV(HashKVRequest request)
+    {
+        var hash = _stateMachine.Store.HashKv(request.Revision);
+        return new HashKVResponse { Header = Stamp(new ResponseHeader()), Hash = hash.Hash, CompactRevision = hash.CompactRevision };
+    }
+
+    /// <summary>Lists alarms, or raises/clears one through the log.</summary>
+    public async Task<AlarmResponse> AlarmAsync(AlarmRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Action == AlarmRequest.Types.AlarmAction.Get)
+        {
+            var response = new AlarmResponse { Header = Stamp(new ResponseHeader()) };
+            response.Alarms.AddRange(_stateMachine.Alarms.List().Where(a => request.Alarm == AlarmType.None || a.Alarm == request.Alarm));
+            return response;
+        }
+        var changed = (AlarmResponse)await ProposeAsync(new InternalRequest { Alarm = request }, cancellationToken).ConfigureAwait(false);
+        Stamp(changed.Header ??= new ResponseHeader());
+        return changed;
+    }
+
+    /// <summary>An image of the applied state, as streamed by the Snapshot RPC.</summary>
+    public Task<byte[]> SnapshotImageAsync(CancellationToken cancellationToken) => _host.CaptureImageAsync(cancellationToken);
+
+    /// <summary>Leadership transfer: with one voter the only valid target is this member.</summary>
+    public MoveLeaderResponse MoveLeader(MoveLeaderRequest request)
+    {
+        if (request.TargetID != Identity.MemberId) throw EtcdErrors.BadLeaderTransferee.ToException();
+        return new MoveLeaderResponse { Header = Stamp(new ResponseHeader()) };
+    }
+
+    /// <summary>True when a leader exists and no alarm (other than an ignored NOSPACE) is active.</summary>
+    public bool IsHealthy(bool ignoreNoSpace)
+    {
+        if (_host.Leader == 0) return false;
+        return !_stateMachine.Alarms.List().Any(a => !(ignoreNoSpace && a.Alarm == AlarmType.Nospace));
+    }
+
+    // -------------------------------------------------------------------------- Cluster
+
+    /// <summary>The members: this one.</summary>
+    public MemberListResponse MemberList()
+    {
+        var response = new MemberListResponse { Header = new ResponseHeader { ClusterId = Identity.ClusterId, MemberId = Identity.MemberId, RaftTerm = _host.Term } };
+        var self = new Member { ID = Identity.MemberId, Name = Identity.Name };
+        self.PeerURLs.AddRange(_options.InitialAdvertisePeerUrls.Select(u => u.GetLeftPart(UriPartial.Authority)));
+        self.ClientURLs.AddRange(_options.AdvertiseClientUrls.Select(u => u.GetLeftPart(UriPartial.Authority)));
+        response.Members.Add(self);
+        return response;
+    }
+
+    // ------------------------------------------------------------------------- Plumbing
+
+    private async Task<IMessage> ProposeAsync(InternalRequest request, CancellationToken cancellationToken)
+    {
+        if (request.CalculateSize() > _options.MaxRequestBytes) throw EtcdErrors.RequestTooLarge.ToException();
+        var result = await _host.ProposeAsync(request, cancellationToken).ConfigureAwait(false);
+        if (result.Error is { } error) throw error.ToException();
+        return result.Response!;
+    }
+
+    private async Task CheckQuotaAsync(long cost, CancellationToken cancellationToken)
+    {
+        if (_stateMachine.Alarms.Has(AlarmType.Nospace)) throw EtcdErrors.NoSpace.ToException();
+        if (_stateMachine.Store.ApproximateSizeBytes + cost <= _options.EffectiveQuotaBytes) return;
+        // Over quota: raise NOSPACE for this member through the log, then refuse, as etcd does.
+        await ProposeAsync(new InternalRequest
+        {
+            Alarm = new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Activate, MemberID = Identity.MemberId, Alarm = AlarmType.Nospace },
+        }, cancellationToken).ConfigureAwait(false);
+        throw EtcdErrors.NoSpace.ToException();
+    }
+
+    private ResponseHeader Stamp(ResponseHeader header)
+    {
+        header.ClusterId = Identity.ClusterId;
+        header.MemberId = Identity.MemberId;
+        header.RaftTerm = _host.Term;
+        if (header.Revision == 0) header.Revision = _stateMachine.Store.Revision;
+        return header;
+    }
+}

@@ -1,0 +1,175 @@
+using Coordination.Raft.Protocol;
+using Coordination.Server.Apply;
+using Coordination.Server.Apply.Protocol;
+using Coordination.Server.Errors;
+using Coordination.Server.Hosting;
+using Coordination.Server.Lease;
+using Coordination.Server.Mvcc;
+using Etcdserverpb;
+using Google.Protobuf;
+
+namespace Coordination.Server.StateMachine;
+
+/// <summary>
+/// Everything committed entries change: the MVCC key-value store, the lease table and the alarms.
+/// <see cref="Apply"/> is a pure function of (state, entry), so members that apply the same log
+/// hold the same state. Only the node loop calls <see cref="Apply"/>; reads go to published,
+/// immutable views of the store and never wait for it.
+/// </summary>
+internal sealed class ServerStateMachine
+{
+    private static ReadOnlySpan<byte> ImageMagic => "COORDSM1"u8;
+
+    private readonly ServerOptions _options;
+    private readonly MvccStore _store;
+    private readonly Lessor _lessor;
+    private readonly KvApplier _kv;
+    private readonly AlarmSet _alarms;
+
+    /// <summary>A fresh, empty state.</summary>
+    public ServerStateMachine(ServerOptions options)
+        : this(options, new MvccStore(), new Lessor(), new AlarmSet(), 0, 0, new ConfState())
+    {
+    }
+
+    private ServerStateMachine(ServerOptions options, MvccStore store, Lessor lessor, AlarmSet alarms, ulong appliedIndex, ulong appliedTerm, ConfState confState)
+    {
+        _options = options;
+        _store = store;
+        _lessor = lessor;
+        _alarms = alarms;
+        _kv = new KvApplier(store, lessor);
+        AppliedIndex = appliedIndex;
+        AppliedTerm = appliedTerm;
+        ConfState = confState;
+    }
+
+    /// <summary>Index of the last applied entry.</summary>
+    public ulong AppliedIndex { get; private set; }
+
+    /// <summary>Term of the last applied entry.</summary>
+    public ulong AppliedTerm { get; private set; }
+
+    /// <summary>The membership the applied log describes.</summary>
+    public ConfState ConfState { get; }
+
+    /// <summary>The key-value store.</summary>
+    public MvccStore Store => _store;
+
+    /// <summary>The key-value semantics over the store (reads use it on published views).</summary>
+    public KvApplier Kv => _kv;
+
+    /// <summary>The active alarms.</summary>
+    public AlarmSet Alarms => _alarms;
+
+    /// <summary>Applies one committed entry and returns the id of its proposal with the outcome.</summary>
+    public (ulong Id, ApplyResult Result) Apply(Entry entry)
+    {
+        AppliedIndex = entry.Index;
+        AppliedTerm = entry.Term;
+        if (entry.Type != EntryType.EntryNormal || entry.Data.IsEmpty) return (0, default);
+        var request = InternalRequest.Parser.ParseFrom(entry.Data);
+        try
+        {
+            return (request.Id, ApplyResult.Ok(Dispatch(request)));
+        }
+        catch (EtcdException ex)
+        {
+            return (request.Id, ApplyResult.Failed(ex.Error));
+        }
+    }
+
+    private IMessage Dispatch(InternalRequest request)
+    {
+        switch (request.RequestCase)
+        {
+            case InternalRequest.RequestOneofCase.Put:
+                RefuseWhenOutOfSpace();
+                return _kv.Put(request.Put);
+            case InternalRequest.RequestOneofCase.DeleteRange:
+                return _kv.DeleteRange(request.DeleteRange);
+            case InternalRequest.RequestOneofCase.Txn:
+                if (TxnShape.HasPuts(request.Txn)) RefuseWhenOutOfSpace();
+                return _kv.Txn(request.Txn);
+            case InternalRequest.RequestOneofCase.Compaction:
+                return _kv.Compact(request.Compaction);
+            case InternalRequest.RequestOneofCase.Alarm:
+                return _alarms.Apply(request.Alarm);
+            default:
+                // An entry this version does not understand must not be skipped silently.
+                throw new InvalidOperationException($"cannot apply request kind {request.RequestCase} at index {AppliedIndex}");
+        }
+    }
+
+    private void RefuseWhenOutOfSpace()
+    {
+        if (_alarms.Has(AlarmType.Nospace)) throw EtcdErrors.NoSpace.ToException();
+    }
+
+    /// <summary>True when <paramref name="data"/> starts like a state image.</summary>
+    public static bool IsImage(ReadOnlySpan<byte> data) => data.StartsWith(ImageMagic);
+
+    /// <summary>Writes a consistent image of the applied state.</summary>
+    public void WriteImage(Stream destination)
+    {
+        destination.Write(ImageMagic);
+        using var writer = new BinaryWriter(destination, System.Text.Encoding.UTF8, leaveOpen: true);
+        writer.Write(AppliedIndex);
+        writer.Write(AppliedTerm);
+        WriteMessage(writer, ConfState);
+        var leases = _lessor.All().ToList();
+        writer.Write(leases.Count);
+        foreach (var lease in leases)
+        {
+            writer.Write(lease.Id);
+            writer.Write(lease.TtlSeconds);
+        }
+        var alarms = _alarms.List();
+        writer.Write(alarms.Count);
+        foreach (var alarm in alarms) WriteMessage(writer, alarm);
+        writer.Flush();
+        _store.WriteImage(destination);
+    }
+
+    /// <summary>Rebuilds the state from an image written by <see cref="WriteImage"/>.</summary>
+    public static ServerStateMachine Restore(Stream image, ServerOptions options)
+    {
+        Span<byte> magic = stackalloc byte[8];
+        image.ReadExactly(magic);
+        if (!magic.SequenceEqual(ImageMagic)) throw new InvalidDataException("not a Coordination state image");
+        using var reader = new BinaryReader(image, System.Text.Encoding.UTF8, leaveOpen: true);
+        var appliedIndex = reader.ReadUInt64();
+        var appliedTerm = reader.ReadUInt64();
+        var confState = ReadMessage(reader, ConfState.Parser);
+        var lessor = new Lessor();
+        var leaseCount = reader.ReadInt32();
+        for (var i = 0; i < leaseCount; i++)
+        {
+            var id = reader.ReadInt64();
+            lessor.Grant(id, reader.ReadInt64());
+        }
+        var alarms = new AlarmSet();
+        var alarmCount = reader.ReadInt32();
+        for (var i = 0; i < alarmCount; i++) alarms.Restore(ReadMessage(reader, AlarmMember.Parser));
+        var store = MvccStore.ReadImage(image);
+        // Lease attachments are derived from the keys' lease fields.
+        foreach (var kv in store.ReadView.Range(KeyRange.All).Kvs)
+        {
+            if (kv.Lease != 0) lessor.Attach(kv.Lease, kv.Key);
+        }
+        return new ServerStateMachine(options, store, lessor, alarms, appliedIndex, appliedTerm, confState);
+    }
+
+    private static void WriteMessage(BinaryWriter writer, IMessage message)
+    {
+        var bytes = message.ToByteArray();
+        writer.Write(bytes.Length);
+        writer.Write(bytes);
+    }
+
+    private static T ReadMessage<T>(BinaryReader reader, MessageParser<T> parser) where T : IMessage<T>
+    {
+        var length = reader.ReadInt32();
+        return parser.ParseFrom(reader.ReadBytes(length));
+    }
+}
