@@ -10,7 +10,7 @@ internal sealed class WalOptions
 
     /// <summary>
     /// Reserve <see cref="SegmentSizeBytes"/> of disk space when a segment is created (default true).
-    /// Uses <see cref="FileStreamOptions.PreallocationSize"/>, which on Linux is
+    /// Uses the <c>preallocationSize</c> of <see cref="File.OpenHandle"/>, which on Linux is
     /// <c>fallocate(FALLOC_FL_KEEP_SIZE)</c>: blocks are reserved but the file length stays at what was
     /// written, so running out of space surfaces when a segment is cut rather than in the middle of a
     /// write, and readers never see preallocated zeros (they are handled anyway).

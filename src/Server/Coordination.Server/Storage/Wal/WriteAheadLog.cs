@@ -137,7 +137,7 @@ internal sealed class WriteAheadLog : IDisposable
 
             wal._tailLength = reader.TailLength;
             wal._crc = reader.Crc;
-            wal._hardState = reader.HardState;
+            wal._hardState = reader.HardState?.Clone();
             wal._lastIndex = reader.LastIndex;
             if (reader.TailLength == 0)
             {
@@ -192,7 +192,11 @@ internal sealed class WriteAheadLog : IDisposable
             if (hardState is not null)
             {
                 Encode(WalRecordType.HardState, hardState);
-                _hardState = hardState.Clone();
+                // Copied field by field into one owned instance: no allocation per append.
+                _hardState ??= new HardState();
+                _hardState.Term = hardState.Term;
+                _hardState.Vote = hardState.Vote;
+                _hardState.Commit = hardState.Commit;
             }
 
             if (_buffer.WrittenCount >= _options.WriteBufferBytes)
