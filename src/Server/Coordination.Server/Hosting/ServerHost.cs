@@ -1,6 +1,6 @@
 using Coordination.Raft;
 using Coordination.Raft.Protocol;
-using Coordination.Server.Grpc;
+using Coordination.Server.Services;
 using Coordination.Server.Node;
 using Coordination.Server.StateMachine;
 using Coordination.Server.Storage.Snapshots;

@@ -3,7 +3,7 @@ using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
 
-namespace Coordination.Server.Grpc;
+namespace Coordination.Server.Services;
 
 /// <summary>etcd's Maintenance service: status, hashes, alarms, snapshot streaming and defragmentation.</summary>
 internal sealed class MaintenanceService(CoordinationNode node) : Maintenance.MaintenanceBase

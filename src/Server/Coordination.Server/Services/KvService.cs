@@ -2,7 +2,7 @@ using Coordination.Server.Node;
 using Etcdserverpb;
 using Grpc.Core;
 
-namespace Coordination.Server.Grpc;
+namespace Coordination.Server.Services;
 
 /// <summary>etcd's KV service: a thin adapter over <see cref="CoordinationNode"/>.</summary>
 internal sealed class KvService(CoordinationNode node) : KV.KVBase

@@ -2,7 +2,7 @@ using Coordination.Server.Node;
 using Etcdserverpb;
 using Grpc.Core;
 
-namespace Coordination.Server.Grpc;
+namespace Coordination.Server.Services;
 
 /// <summary>etcd's Cluster service. A single member lists itself; membership changes arrive with consensus.</summary>
 internal sealed class ClusterService(CoordinationNode node) : Cluster.ClusterBase

@@ -2,7 +2,7 @@ using Coordination.Server.Errors;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 
-namespace Coordination.Server.Grpc;
+namespace Coordination.Server.Services;
 
 /// <summary>
 /// Turns errors raised anywhere below the services into the gRPC status etcd would send: an

@@ -1,4 +1,4 @@
-namespace Coordination.Server.Grpc;
+namespace Coordination.Server.Services;
 
 /// <summary>
 /// Services registered so their methods exist on the wire but not implemented yet: every call
