@@ -160,6 +160,20 @@ public class KvApplierTests
     }
 
     [Fact]
+    public void Range_with_a_target_but_no_order_sorts_only_the_first_limit_plus_one_keys_like_etcd()
+    {
+        Put("c", "1"); // mod 2
+        Put("a", "1");
+        Put("b", "1"); // mod 4
+        Put("a", "2"); // mod 5
+        var request = new RangeRequest { Key = B("a"), RangeEnd = B("z"), SortTarget = RangeRequest.Types.SortTarget.Mod, Limit = 1 };
+        // etcd fetches limit+1 keys in key order (a, b) when sort_order is NONE, then sorts them.
+        Assert.Equal(["b"], Keys(_kv.Range(request)));
+        request.SortOrder = RangeRequest.Types.SortOrder.Ascend;
+        Assert.Equal(["c"], Keys(_kv.Range(request)));
+    }
+
+    [Fact]
     public void Range_keys_only_and_count_only()
     {
         Seed("a", "b");
