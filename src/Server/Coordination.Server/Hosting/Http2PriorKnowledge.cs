@@ -12,7 +12,8 @@ namespace Coordination.Server.Hosting;
 /// and plain HTTP/1.1 (<c>/health</c>, <c>/version</c>), as etcd does with its connection multiplexer.
 /// Kestrel picks HTTP/1.1 for cleartext connections that allow both; this middleware peeks at the
 /// first bytes and, when they are the HTTP/2 connection preface, tells Kestrel the connection
-/// negotiated "h2". Nothing is consumed from the connection.
+/// negotiated "h2". Nothing is consumed from the connection. HTTP/2 connections then read their input
+/// through <see cref="Http2AuthorityRewriter"/>.
 /// </summary>
 internal static class Http2PriorKnowledge
 {
@@ -26,6 +27,14 @@ internal static class Http2PriorKnowledge
             var h2 = new NegotiatedH2();
             connection.Features.Set<ITlsConnectionFeature>(h2);
             connection.Features.Set<ITlsApplicationProtocolFeature>(h2);
+
+            // Let Kestrel accept the URL-shaped :authority some etcd clients send (see Http2AuthorityRewriter).
+            var rewriter = Http2AuthorityRewriter.Attach(connection);
+            await using (rewriter.ConfigureAwait(false))
+            {
+                await next(connection).ConfigureAwait(false);
+            }
+            return;
         }
         await next(connection).ConfigureAwait(false);
     };
