@@ -18,9 +18,16 @@ internal static class RangeExecutor
     {
         RangeRequest.Types.SortOrder order = request.SortOrder;
         RangeRequest.Types.SortTarget target = request.SortTarget;
-        if (!Enum.IsDefined(order) || !Enum.IsDefined(target))
+        if (!Enum.IsDefined(target))
         {
             throw EtcdErrors.InvalidSortOption.ToException();
+        }
+
+        // etcd 3.4 sorts only for ASCEND or DESCEND; any other non-NONE order leaves key order.
+        if (!Enum.IsDefined(order))
+        {
+            order = RangeRequest.Types.SortOrder.None;
+            target = RangeRequest.Types.SortTarget.Key;
         }
 
         bool filtered = request.MinModRevision != 0 || request.MaxModRevision != 0 ||

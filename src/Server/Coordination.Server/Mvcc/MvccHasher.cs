@@ -21,6 +21,8 @@ internal static class MvccHasher
     {
         long hashRevision = MvccReads.ResolveRevision(revision, view.Revision, view.CompactRevision);
         var crc = default(Crc32C);
+        // A fixed domain tag first, so even an empty store hashes to a non-zero, comparable value.
+        crc.Append("key"u8);
         view.ForEachHistory(history =>
         {
             AppendHistory(ref crc, history, hashRevision);

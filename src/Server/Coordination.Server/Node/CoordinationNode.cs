@@ -20,6 +20,9 @@ internal sealed class CoordinationNode
     private readonly ServerStateMachine _stateMachine;
     private readonly RequestValidator _validator;
 
+    /// <summary>The size reported for an empty store: one page of image header.</summary>
+    private const long EmptyImageBytes = 4096;
+
     public CoordinationNode(ServerOptions options, MemberIdentity identity, RaftHost host, ServerStateMachine stateMachine)
     {
         _options = options;
@@ -100,7 +103,9 @@ internal sealed class CoordinationNode
     /// <summary>This member's status.</summary>
     public StatusResponse Status()
     {
-        var size = _stateMachine.Store.ApproximateSizeBytes;
+        // The store lives in memory; its "database size" is its approximate image size, which
+        // includes a fixed image header even when empty (etcd's empty bbolt file is not empty either).
+        var size = _stateMachine.Store.ApproximateSizeBytes + EmptyImageBytes;
         var response = new StatusResponse
         {
             Version = HttpEndpoints.ServerVersion,
