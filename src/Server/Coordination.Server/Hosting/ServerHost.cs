@@ -123,6 +123,7 @@ internal sealed class ServerHost : IAsyncDisposable
         });
 
         var app = builder.Build();
+        app.Use(GrpcMethodGate.ForEtcdApi().Middleware);
         app.MapGrpcService<KvService>();
         app.MapGrpcService<MaintenanceService>();
         app.MapGrpcService<ClusterService>();
