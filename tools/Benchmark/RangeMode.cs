@@ -21,7 +21,17 @@ internal sealed class RangeMode
 
     private sealed class Client(KV.KVClient kv, RangeRequest request) : IRequestOperation
     {
-        public Task ExecuteAsync(long sequence, DateTime deadline, CancellationToken cancellationToken) =>
-            kv.RangeAsync(request, deadline: deadline, cancellationToken: cancellationToken).ResponseAsync;
+        public Task ExecuteAsync(long sequence, DateTime deadline, CancellationToken cancellationToken)
+        {
+            var response = kv.RangeAsync(request, deadline: deadline, cancellationToken: cancellationToken).ResponseAsync;
+            return sequence == 0 ? DescribeFirstAsync(response) : response;
+        }
+
+        /// <summary>Shows what the range returns, so a comparison of an empty answer with a full one is noticed.</summary>
+        private static async Task DescribeFirstAsync(Task<RangeResponse> pending)
+        {
+            var response = await pending.ConfigureAwait(false);
+            Console.Out.WriteLine($"first response: {response.Kvs.Count} key(s), count {response.Count}, revision {response.Header?.Revision}");
+        }
     }
 }

@@ -298,7 +298,9 @@ cell() { # result, key
   echo "|---|---|---|---|---|---|---|---|---|---|"
   for c in "${SELECTED[@]}"; do
     name="${c%%|*}"; args="${c#*|}"
-    e="${RES["etcd|$name"]:-${STATUS[etcd]:-not run}}"; o="${RES["ours|$name"]:-${STATUS[ours]:-not run}}"
+    e="${RES["etcd|$name"]:-not run}"; o="${RES["ours|$name"]:-not run}"
+    [[ "${STATUS[etcd]:-}" == failed* ]] && e="target failed"
+    [[ "${STATUS[ours]:-}" == failed* ]] && o="target failed"
     eq="$(cell "$e" qps)"; oq="$(cell "$o" qps)"
     ep="$(field "$e" p50_ms) / $(field "$e" p99_ms)"; op="$(field "$o" p50_ms) / $(field "$o" p99_ms)"
     [[ "$e" == "{"* ]] || ep="–"; [[ "$o" == "{"* ]] || op="–"
