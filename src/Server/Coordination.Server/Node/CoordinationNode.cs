@@ -129,7 +129,9 @@ internal sealed class CoordinationNode
     public HashKVResponse HashKV(HashKVRequest request)
     {
         var hash = _stateMachine.Store.HashKv(request.Revision);
-        return new HashKVResponse { Header = Stamp(new ResponseHeader()), Hash = hash.Hash, CompactRevision = hash.CompactRevision };
+        // etcd reports -1 for a store that was never compacted.
+        var compactRevision = hash.CompactRevision == 0 ? -1 : hash.CompactRevision;
+        return new HashKVResponse { Header = Stamp(new ResponseHeader()), Hash = hash.Hash, CompactRevision = compactRevision };
     }
 
     /// <summary>Lists alarms, or raises/clears one through the log.</summary>
