@@ -94,9 +94,6 @@ public sealed class RaftNode
         BecomeLeader();
     }
 
-    /// <summary>Appends a proposal to the log when this member leads.</summary>
-    public ProposeResult Propose(ReadOnlyMemory<byte> data) => Propose(Google.Protobuf.ByteString.CopyFrom(data.Span));
-
     /// <summary>Appends a proposal to the log when this member leads (takes ownership of <paramref name="data"/>).</summary>
     public ProposeResult Propose(Google.Protobuf.ByteString data)
     {

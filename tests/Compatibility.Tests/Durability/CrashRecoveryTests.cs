@@ -1,3 +1,4 @@
+using Coordination.Compatibility.Tests.Fixtures;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -43,7 +44,7 @@ public sealed class CrashRecoveryTests
         var ct = TestContext.Current.CancellationToken;
         var seed = Random.Shared.Next();
         var rng = new Random(seed);
-        await using var server = await DurabilityServer.StartNewAsync([], ct);
+        await using var server = await CoordinationProcess.StartNewAsync([], ct);
         var run = new CrashRun(seed);
         var stats = await run.WriteThenKillAsync(server, 1, 0, 400, Enumerable.Range(0, Writers).Select(_ => rng.Next()).ToArray(), ct);
         TestContext.Current.TestOutputHelper?.WriteLine($"seed {seed}: {stats}");
@@ -77,7 +78,7 @@ public sealed class CrashRecoveryTests
         var rng = new Random(seed);
 
         string[] args = snapshotCount is { } count ? ["--snapshot-count", count.ToString(CultureInfo.InvariantCulture)] : [];
-        await using var server = await DurabilityServer.StartNewAsync(args, ct);
+        await using var server = await CoordinationProcess.StartNewAsync(args, ct);
         var run = new CrashRun(seed);
         var clock = Stopwatch.StartNew();
         var restartsFromSnapshot = 0;
@@ -159,7 +160,7 @@ internal sealed class CrashRun(int seed)
 
     /// <summary>Runs the writers for <paramref name="writeMs"/>, SIGKILLs the server while they are
     /// still writing, and waits for the writers to notice.</summary>
-    public async Task<string> WriteThenKillAsync(DurabilityServer server, int cycle, long floor, int writeMs, int[] writerSeeds, CancellationToken ct)
+    public async Task<string> WriteThenKillAsync(CoordinationProcess server, int cycle, long floor, int writeMs, int[] writerSeeds, CancellationToken ct)
     {
         var killed = new StrongBox<bool>();
         using var channel = server.OpenChannel();
@@ -323,7 +324,7 @@ internal sealed class CrashRun(int seed)
     /// accepted when the state shows it fully applied (at one revision above the writer's last
     /// acknowledged one) or not at all. Returns the server's current revision.
     /// </summary>
-    public async Task<long> VerifyAsync(DurabilityServer server, int cycle, CancellationToken ct)
+    public async Task<long> VerifyAsync(CoordinationProcess server, int cycle, CancellationToken ct)
     {
         using var channel = server.OpenChannel();
         var kv = new KV.KVClient(channel);

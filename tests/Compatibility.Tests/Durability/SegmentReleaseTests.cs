@@ -1,3 +1,4 @@
+using Coordination.Compatibility.Tests.Fixtures;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
@@ -19,7 +20,7 @@ public sealed class SegmentReleaseTests
     public async Task Snapshot_releases_old_segments_and_state_survives_a_kill()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await DurabilityServer.StartNewAsync(["--snapshot-count", "20"], ct);
+        await using var server = await CoordinationProcess.StartNewAsync(["--snapshot-count", "20"], ct);
         var options = new CallOptions(deadline: DateTime.UtcNow.AddMinutes(2), cancellationToken: ct);
         var acknowledged = new Dictionary<string, (byte Fill, long Revision)>(StringComparer.Ordinal);
         var firstSegment = "";

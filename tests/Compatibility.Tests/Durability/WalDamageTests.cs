@@ -1,3 +1,4 @@
+using Coordination.Compatibility.Tests.Fixtures;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
@@ -18,7 +19,7 @@ public sealed class WalDamageTests
     private static CallOptions Options(CancellationToken ct) => new(deadline: DateTime.UtcNow.AddSeconds(15), cancellationToken: ct);
 
     /// <summary>Writes <see cref="Puts"/> keys one by one; returns each acknowledged revision.</summary>
-    private static async Task<long[]> WriteAsync(DurabilityServer server, CancellationToken ct)
+    private static async Task<long[]> WriteAsync(CoordinationProcess server, CancellationToken ct)
     {
         using var channel = server.OpenChannel();
         var kv = new KV.KVClient(channel);
@@ -33,7 +34,7 @@ public sealed class WalDamageTests
     }
 
     /// <summary>Which of the keys are present with their acknowledged value and revision; fails on a wrong one.</summary>
-    private static async Task<bool[]> ReadAsync(DurabilityServer server, long[] revisions, CancellationToken ct)
+    private static async Task<bool[]> ReadAsync(CoordinationProcess server, long[] revisions, CancellationToken ct)
     {
         using var channel = server.OpenChannel();
         var kv = new KV.KVClient(channel);
@@ -50,7 +51,7 @@ public sealed class WalDamageTests
         return present;
     }
 
-    private static async Task AssertServesAsync(DurabilityServer server, CancellationToken ct)
+    private static async Task AssertServesAsync(CoordinationProcess server, CancellationToken ct)
     {
         using var channel = server.OpenChannel();
         var kv = new KV.KVClient(channel);
@@ -59,7 +60,7 @@ public sealed class WalDamageTests
         Assert.Equal("ok", Assert.Single(get.Kvs).Value.ToStringUtf8());
     }
 
-    private static (string Path, IReadOnlyList<WalFile.Record> Records) LastSegment(DurabilityServer server)
+    private static (string Path, IReadOnlyList<WalFile.Record> Records) LastSegment(CoordinationProcess server)
     {
         Assert.True(WalFile.CrcSelfCheck(), "CRC-32C self-check failed");
         var segments = WalFile.Segments(server.WalDir);
@@ -83,7 +84,7 @@ public sealed class WalDamageTests
     public async Task Torn_last_record_is_cut_off_and_everything_before_it_is_served(int cut)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await DurabilityServer.StartNewAsync([], ct);
+        await using var server = await CoordinationProcess.StartNewAsync([], ct);
         var revisions = await WriteAsync(server, ct);
         server.Kill();
 
@@ -126,7 +127,7 @@ public sealed class WalDamageTests
     public async Task Damaged_early_record_followed_by_valid_records_makes_the_server_refuse_to_start(string where)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await DurabilityServer.StartNewAsync([], ct);
+        await using var server = await CoordinationProcess.StartNewAsync([], ct);
         var revisions = await WriteAsync(server, ct);
         server.Kill();
 

@@ -94,10 +94,10 @@ internal abstract class ServerProcess : IAsyncDisposable
 
     private int _lastPeerPort;
 
-    private async Task LaunchAndWaitAsync(int peerPort, CancellationToken cancellationToken)
+    /// <summary>How every server process is started: output captured, no shell, and no ETCD_*
+    /// variables from the test host's environment (etcd and our server both read them).</summary>
+    protected ProcessStartInfo CreateStartInfo(string fileName, IReadOnlyList<string> arguments)
     {
-        _lastPeerPort = peerPort;
-        var (fileName, arguments) = Command(ClientPort, peerPort);
         var info = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
@@ -111,11 +111,19 @@ internal abstract class ServerProcess : IAsyncDisposable
             info.ArgumentList.Add(argument);
         }
 
-        // Keep the environment of the test host from configuring the servers (ETCD_* is read by etcd).
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("ETCD", StringComparison.Ordinal)).ToList())
         {
             info.Environment.Remove(key);
         }
+
+        return info;
+    }
+
+    private async Task LaunchAndWaitAsync(int peerPort, CancellationToken cancellationToken)
+    {
+        _lastPeerPort = peerPort;
+        var (fileName, arguments) = Command(ClientPort, peerPort);
+        var info = CreateStartInfo(fileName, arguments);
 
         Log.AppendLine("[fixture] ", $"starting: {fileName} {string.Join(' ', arguments)}");
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };

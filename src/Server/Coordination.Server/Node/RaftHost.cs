@@ -169,7 +169,7 @@ internal sealed class RaftHost : IAsyncDisposable
             }
             _raft.Advance(ready);
             PublishStatus();
-            if (ready.CommittedEntries.Count > 0) _snapshots.MaybeSnapshot(_stateMachine, _raft.Term, _wal);
+            if (ready.CommittedEntries.Count > 0) _snapshots.MaybeSnapshot(_stateMachine, _wal);
         }
     }
 

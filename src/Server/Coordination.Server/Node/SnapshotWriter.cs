@@ -18,9 +18,8 @@ internal sealed class SnapshotWriter(Snapshotter snapshotter, long snapshotCount
     public ulong LastSnapshotIndex => _lastSnapshotIndex;
 
     /// <summary>Snapshots when enough entries were applied since the last one. Runs on the node loop.</summary>
-    public void MaybeSnapshot(ServerStateMachine stateMachine, ulong term, WriteAheadLog wal)
+    public void MaybeSnapshot(ServerStateMachine stateMachine, WriteAheadLog wal)
     {
-        _ = term;
         if (stateMachine.AppliedIndex - _lastSnapshotIndex < (ulong)snapshotCount) return;
         var meta = new SnapshotMetadata
         {
