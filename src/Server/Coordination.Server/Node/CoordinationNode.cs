@@ -149,7 +149,12 @@ internal sealed class CoordinationNode
     }
 
     /// <summary>An image of the applied state, as streamed by the Snapshot RPC.</summary>
-    public Task<byte[]> SnapshotImageAsync(CancellationToken cancellationToken) => _host.CaptureImageAsync(cancellationToken);
+    public async Task<byte[]> SnapshotImageAsync(CancellationToken cancellationToken)
+    {
+        // Captured between two batches of the node loop (consistent), serialized here, off the loop.
+        var image = await _host.CaptureImageAsync(cancellationToken).ConfigureAwait(false);
+        return image.ToArray();
+    }
 
     /// <summary>Leadership transfer: with one voter the only valid target is this member.</summary>
     public MoveLeaderResponse MoveLeader(MoveLeaderRequest request)

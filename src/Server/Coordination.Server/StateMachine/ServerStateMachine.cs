@@ -18,8 +18,6 @@ namespace Coordination.Server.StateMachine;
 /// </summary>
 internal sealed class ServerStateMachine
 {
-    private static ReadOnlySpan<byte> ImageMagic => "COORDSM1"u8;
-
     private readonly ServerOptions _options;
     private readonly MvccStore _store;
     private readonly Lessor _lessor;
@@ -107,36 +105,22 @@ internal sealed class ServerStateMachine
     }
 
     /// <summary>True when <paramref name="data"/> starts like a state image.</summary>
-    public static bool IsImage(ReadOnlySpan<byte> data) => data.StartsWith(ImageMagic);
+    public static bool IsImage(ReadOnlySpan<byte> data) => data.StartsWith(StateImage.Magic);
+
+    /// <summary>Captures the applied state for writing later, on any thread (cheap: the store part is an immutable view).</summary>
+    public StateImage CaptureImage() => new(
+        AppliedIndex, AppliedTerm, ConfState.Clone(),
+        _lessor.All().Select(l => (l.Id, l.TtlSeconds)).ToList(), _alarms.List(), _store.ReadView);
 
     /// <summary>Writes a consistent image of the applied state.</summary>
-    public void WriteImage(Stream destination)
-    {
-        destination.Write(ImageMagic);
-        using var writer = new BinaryWriter(destination, System.Text.Encoding.UTF8, leaveOpen: true);
-        writer.Write(AppliedIndex);
-        writer.Write(AppliedTerm);
-        WriteMessage(writer, ConfState);
-        var leases = _lessor.All().ToList();
-        writer.Write(leases.Count);
-        foreach (var lease in leases)
-        {
-            writer.Write(lease.Id);
-            writer.Write(lease.TtlSeconds);
-        }
-        var alarms = _alarms.List();
-        writer.Write(alarms.Count);
-        foreach (var alarm in alarms) WriteMessage(writer, alarm);
-        writer.Flush();
-        _store.WriteImage(destination);
-    }
+    public void WriteImage(Stream destination) => CaptureImage().WriteTo(destination);
 
     /// <summary>Rebuilds the state from an image written by <see cref="WriteImage"/>.</summary>
     public static ServerStateMachine Restore(Stream image, ServerOptions options)
     {
         Span<byte> magic = stackalloc byte[8];
         image.ReadExactly(magic);
-        if (!magic.SequenceEqual(ImageMagic)) throw new InvalidDataException("not a Coordination state image");
+        if (!magic.SequenceEqual(StateImage.Magic)) throw new InvalidDataException("not a Coordination state image");
         using var reader = new BinaryReader(image, System.Text.Encoding.UTF8, leaveOpen: true);
         var appliedIndex = reader.ReadUInt64();
         var appliedTerm = reader.ReadUInt64();
@@ -158,13 +142,6 @@ internal sealed class ServerStateMachine
             if (kv.Lease != 0) lessor.Attach(kv.Lease, kv.Key);
         }
         return new ServerStateMachine(options, store, lessor, alarms, appliedIndex, appliedTerm, confState);
-    }
-
-    private static void WriteMessage(BinaryWriter writer, IMessage message)
-    {
-        var bytes = message.ToByteArray();
-        writer.Write(bytes.Length);
-        writer.Write(bytes);
     }
 
     private static T ReadMessage<T>(BinaryReader reader, MessageParser<T> parser) where T : IMessage<T>
