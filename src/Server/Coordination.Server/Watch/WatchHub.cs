@@ -87,6 +87,11 @@ internal sealed class WatchHub : IMvccCommitObserver, IKeyWatcher
             CollectForSynced(commit);
             foreach ((Watcher watcher, WatchResponse response) in _pending)
             {
+                if (_options.Faults != WatchHubFaults.None && EnqueueWithFault(watcher, response, commit.Revision))
+                {
+                    continue;
+                }
+
                 if (watcher.Stream.TryEnqueueEvents(response, watcher.Has(WatcherOptions.Fragment)))
                 {
                     MarkDelivered(watcher, commit.Revision + 1);
@@ -470,6 +475,32 @@ internal sealed class WatchHub : IMvccCommitObserver, IKeyWatcher
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /// <summary>The negative controls' defects; true when the response was handled (wrongly).</summary>
+    private bool EnqueueWithFault(Watcher watcher, WatchResponse response, long revision)
+    {
+        bool fragment = watcher.Has(WatcherOptions.Fragment);
+        if ((_options.Faults & WatchHubFaults.DropWhenBufferFull) != 0 && watcher.Stream.IsFull)
+        {
+            MarkDelivered(watcher, revision + 1);
+            return true;
+        }
+
+        if ((_options.Faults & WatchHubFaults.SplitRevisions) != 0 && response.Events.Count > 1)
+        {
+            foreach (Event change in response.Events)
+            {
+                WatchResponse single = NewEventResponse(watcher, revision);
+                single.Events.Add(change);
+                watcher.Stream.EnqueueEvents(single, fragment);
+            }
+
+            MarkDelivered(watcher, revision + 1);
+            return true;
+        }
+
+        return false;
+    }
 
     private void MakeUnsynced(Watcher watcher)
     {

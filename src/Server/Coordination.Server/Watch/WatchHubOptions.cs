@@ -14,4 +14,21 @@ internal sealed record WatchHubOptions
 
     /// <summary>How often watchers created with progress_notify hear about progress (etcd's --experimental-watch-progress-notify-interval).</summary>
     public TimeSpan ProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Deliberate defects for the watch-guarantee checker's negative controls; always None in a server.</summary>
+    public WatchHubFaults Faults { get; init; }
+}
+
+/// <summary>Defects a test can switch on to prove the watch-guarantee checker catches them.</summary>
+[Flags]
+internal enum WatchHubFaults
+{
+    /// <summary>A correct hub.</summary>
+    None = 0,
+
+    /// <summary>When a stream's buffer is full, drop the revision instead of catching up later.</summary>
+    DropWhenBufferFull = 1,
+
+    /// <summary>Send each event of a multi-event revision in its own response.</summary>
+    SplitRevisions = 2,
 }
