@@ -218,8 +218,8 @@ internal sealed class WatchHub : IMvccCommitObserver, IKeyWatcher
                 return;
             }
 
-            Detach(watcher);
             stream.EnqueueControl(new WatchResponse { Header = Header(_notifiedRevision), WatchId = watchId, Canceled = true });
+            Detach(watcher);
         }
     }
 
@@ -308,7 +308,21 @@ internal sealed class WatchHub : IMvccCommitObserver, IKeyWatcher
             _catchUpRunning = true;
         }
 
-        _ = Task.Run(CatchUpLoop);
+        _ = Task.Run(CatchUpLoopGuarded);
+    }
+
+    private void CatchUpLoopGuarded()
+    {
+        try
+        {
+            CatchUpLoop();
+        }
+        catch
+        {
+            // A failed round must not leave the loop marked as running forever.
+            lock (_gate) _catchUpRunning = false;
+            throw;
+        }
     }
 
     private void CatchUpLoop()
@@ -374,9 +388,9 @@ internal sealed class WatchHub : IMvccCommitObserver, IKeyWatcher
                     return;
                 }
 
-                Detach(watcher);
-                watcher.HasDelivered = true;
+                // The cancel goes out before a progress answer that this watcher's departure releases.
                 watcher.Stream.EnqueueControl(new WatchResponse { Header = Header(0), WatchId = watcher.Id, Canceled = true, CompactRevision = compact });
+                Detach(watcher);
             }
 
             return;
