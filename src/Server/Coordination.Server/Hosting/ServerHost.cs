@@ -6,6 +6,7 @@ using Coordination.Server.Node;
 using Coordination.Server.StateMachine;
 using Coordination.Server.Storage.Snapshots;
 using Coordination.Server.Storage.Wal;
+using Coordination.Server.Watch;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Coordination.Server.Hosting;
@@ -55,18 +56,20 @@ internal sealed class ServerHost : IAsyncDisposable
         var snapshotter = new Snapshotter(snapDir, loggerFactory.CreateLogger<Snapshotter>());
         if (options.RestoreFromSnapshot is { } restoreFile) SnapshotRestore.Seed(restoreFile, snapshotter, walDir, identity, logger);
 
+        var watchHub = new WatchHub(new WatchHubOptions { ProgressNotifyInterval = options.WatchProgressNotifyInterval }, time);
         ServerStateMachine stateMachine;
         SnapshotMetadata? snapshotMeta = null;
         if (snapshotter.TryLoadNewest(out var snapshot))
         {
             snapshotMeta = snapshot.Metadata;
-            using (var image = snapshot.OpenImage()) stateMachine = ServerStateMachine.Restore(image, options);
+            using (var image = snapshot.OpenImage()) stateMachine = ServerStateMachine.Restore(image, options, watchHub);
             logger.LogInformation("recovered state from snapshot at index {Index} (term {Term})", snapshotMeta.Index, snapshotMeta.Term);
         }
         else
         {
-            stateMachine = new ServerStateMachine(options);
+            stateMachine = new ServerStateMachine(options, watchHub);
         }
+        watchHub.Attach(stateMachine.Store);
 
         WriteAheadLog wal;
         WalReplay replay;
@@ -98,6 +101,8 @@ internal sealed class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton(time);
+        builder.Services.AddSingleton(watchHub);
+        builder.Services.AddSingleton<IKeyWatcher>(watchHub);
         builder.Services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = options.MaxReceiveMessageBytes;
@@ -129,7 +134,7 @@ internal sealed class ServerHost : IAsyncDisposable
         app.MapGrpcService<KvService>();
         app.MapGrpcService<MaintenanceService>();
         app.MapGrpcService<ClusterService>();
-        app.MapGrpcService<UnimplementedServices.Watch>();
+        app.MapGrpcService<WatchService>();
         app.MapGrpcService<UnimplementedServices.Lease>();
         app.MapGrpcService<UnimplementedServices.Auth>();
         app.MapGrpcService<UnimplementedServices.Lock>();

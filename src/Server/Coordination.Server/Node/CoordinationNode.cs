@@ -41,6 +41,9 @@ internal sealed class CoordinationNode
     /// <summary>The store's compaction revision.</summary>
     public long CompactRevision => _stateMachine.Store.CompactRevision;
 
+    /// <summary>The current raft term (response headers built outside this façade, e.g. by the watch stream).</summary>
+    public ulong RaftTerm => _host.Term;
+
     /// <summary>Completes once every entry in the log at start-up has been applied (reads before that could be stale).</summary>
     public Task WaitUntilCaughtUpAsync(CancellationToken cancellationToken) => _host.CaughtUp.WaitAsync(cancellationToken);
 

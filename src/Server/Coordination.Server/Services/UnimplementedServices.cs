@@ -6,8 +6,6 @@ namespace Coordination.Server.Services;
 /// </summary>
 internal static class UnimplementedServices
 {
-    internal sealed class Watch : Etcdserverpb.Watch.WatchBase;
-
     internal sealed class Lease : Etcdserverpb.Lease.LeaseBase;
 
     internal sealed class Auth : Etcdserverpb.Auth.AuthBase;

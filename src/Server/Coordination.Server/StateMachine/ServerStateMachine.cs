@@ -24,9 +24,9 @@ internal sealed class ServerStateMachine
     private readonly KvApplier _kv;
     private readonly AlarmSet _alarms;
 
-    /// <summary>A fresh, empty state.</summary>
-    public ServerStateMachine(ServerOptions options)
-        : this(options, new MvccStore(), new Lessor(), new AlarmSet(), 0, 0, new ConfState())
+    /// <summary>A fresh, empty state; <paramref name="observer"/> hears of every committed revision (the watch hub).</summary>
+    public ServerStateMachine(ServerOptions options, IMvccCommitObserver? observer = null)
+        : this(options, new MvccStore(observer), new Lessor(), new AlarmSet(), 0, 0, new ConfState())
     {
     }
 
@@ -116,7 +116,7 @@ internal sealed class ServerStateMachine
     public void WriteImage(Stream destination) => CaptureImage().WriteTo(destination);
 
     /// <summary>Rebuilds the state from an image written by <see cref="WriteImage"/>.</summary>
-    public static ServerStateMachine Restore(Stream image, ServerOptions options)
+    public static ServerStateMachine Restore(Stream image, ServerOptions options, IMvccCommitObserver? observer = null)
     {
         Span<byte> magic = stackalloc byte[8];
         image.ReadExactly(magic);
@@ -135,7 +135,7 @@ internal sealed class ServerStateMachine
         var alarms = new AlarmSet();
         var alarmCount = reader.ReadInt32();
         for (var i = 0; i < alarmCount; i++) alarms.Restore(ReadMessage(reader, AlarmMember.Parser));
-        var store = MvccStore.ReadImage(image);
+        var store = MvccStore.ReadImage(image, observer);
         // Lease attachments are derived from the keys' lease fields.
         foreach (var kv in store.ReadView.Range(KeyRange.All).Kvs)
         {
