@@ -24,6 +24,7 @@ internal sealed class ServerStateMachine
     private readonly MvccStore _store;
     private readonly Lessor _lessor;
     private readonly KvApplier _kv;
+    private readonly LeaseApplier _leaseApplier;
     private readonly AlarmSet _alarms;
 
     /// <summary>A fresh, empty state.</summary>
@@ -39,6 +40,7 @@ internal sealed class ServerStateMachine
         _lessor = lessor;
         _alarms = alarms;
         _kv = new KvApplier(store, lessor);
+        _leaseApplier = new LeaseApplier(store, lessor, LeaseLimits.MinTtlSeconds(options));
         AppliedIndex = appliedIndex;
         AppliedTerm = appliedTerm;
         ConfState = confState;
@@ -58,6 +60,9 @@ internal sealed class ServerStateMachine
 
     /// <summary>The key-value semantics over the store (reads use it on published views).</summary>
     public KvApplier Kv => _kv;
+
+    /// <summary>The replicated lease table (read from any thread; changed only by applied entries).</summary>
+    public Lessor Leases => _lessor;
 
     /// <summary>The active alarms.</summary>
     public AlarmSet Alarms => _alarms;
@@ -93,6 +98,13 @@ internal sealed class ServerStateMachine
                 return _kv.Txn(request.Txn);
             case InternalRequest.RequestOneofCase.Compaction:
                 return _kv.Compact(request.Compaction);
+            case InternalRequest.RequestOneofCase.LeaseGrant:
+                RefuseWhenOutOfSpace();
+                return _leaseApplier.Grant(request.LeaseGrant);
+            case InternalRequest.RequestOneofCase.LeaseRevoke:
+                return _leaseApplier.Revoke(request.LeaseRevoke);
+            case InternalRequest.RequestOneofCase.LeaseCheckpoint:
+                return _leaseApplier.Checkpoint(request.LeaseCheckpoint);
             case InternalRequest.RequestOneofCase.Alarm:
                 return _alarms.Apply(request.Alarm);
             default:
@@ -119,10 +131,10 @@ internal sealed class ServerStateMachine
         WriteMessage(writer, ConfState);
         var leases = _lessor.All().ToList();
         writer.Write(leases.Count);
-        foreach (var lease in leases)
+        foreach (var (id, ttlSeconds) in leases)
         {
-            writer.Write(lease.Id);
-            writer.Write(lease.TtlSeconds);
+            writer.Write(id);
+            writer.Write(ttlSeconds);
         }
         var alarms = _alarms.List();
         writer.Write(alarms.Count);
