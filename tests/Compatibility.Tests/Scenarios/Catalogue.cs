@@ -10,7 +10,7 @@ namespace Coordination.Compatibility.Tests.Scenarios;
 /// Keys are chosen so that no sort has ties (Go's sort is not stable, so ties may legitimately
 /// come back in any order).
 /// </summary>
-internal static class Catalogue
+internal static partial class Catalogue
 {
     public const string Kv = "kv";
     public const string Txn = "txn";
@@ -20,7 +20,7 @@ internal static class Catalogue
 
     private static readonly Lazy<IReadOnlyDictionary<string, Scenario>> ByName = new(() =>
     {
-        var all = Build().ToList();
+        var all = Build().Concat(LeaseScenarios()).ToList();
         var duplicate = all.GroupBy(s => s.Name).FirstOrDefault(g => g.Count() > 1);
         return duplicate is not null
             ? throw new InvalidOperationException($"duplicate scenario name {duplicate.Key}")

@@ -17,9 +17,16 @@ internal sealed class LeaseService(CoordinationNode node) : Etcdserverpb.Lease.L
     public override async Task LeaseKeepAlive(IAsyncStreamReader<LeaseKeepAliveRequest> requestStream, IServerStreamWriter<LeaseKeepAliveResponse> responseStream, ServerCallContext context)
     {
         var cancellationToken = context.CancellationToken;
-        while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
+        try
         {
-            await responseStream.WriteAsync(node.LeaseKeepAlive(requestStream.Current), cancellationToken).ConfigureAwait(false);
+            while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
+            {
+                await responseStream.WriteAsync(node.LeaseKeepAlive(requestStream.Current), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (IOException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client went away (etcdctl exits without closing its stream): nothing to answer.
         }
     }
 
