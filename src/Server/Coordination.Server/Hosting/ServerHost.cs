@@ -2,6 +2,7 @@ using Coordination.Raft;
 using Coordination.Raft.Protocol;
 using Coordination.Server.Lease;
 using Coordination.Server.Services;
+using Coordination.Server.Services.Binding;
 using Coordination.Server.Node;
 using Coordination.Server.StateMachine;
 using Coordination.Server.Storage.Snapshots;
@@ -112,6 +113,7 @@ internal sealed class ServerHost : IAsyncDisposable
             o.MaxSendMessageSize = null;
             o.Interceptors.Add<EtcdErrorInterceptor>();
         });
+        builder.Services.UseEtcdServiceBinding();
         builder.WebHost.ConfigureKestrel(k =>
         {
             // h2c requests carry :scheme http on connections we mark as negotiated h2.
