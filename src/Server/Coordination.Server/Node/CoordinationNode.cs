@@ -1,5 +1,6 @@
 using Coordination.Server.Apply;
 using Coordination.Server.Apply.Protocol;
+using Coordination.Server.Concurrency;
 using Coordination.Server.Errors;
 using Coordination.Server.Hosting;
 using Coordination.Server.Lease;
@@ -14,7 +15,7 @@ namespace Coordination.Server.Node;
 /// mutations through the one write path (propose → log → commit → apply), serves reads from the
 /// applied state, and fills response headers (cluster id, member id, raft term).
 /// </summary>
-internal sealed class CoordinationNode
+internal sealed class CoordinationNode : IConcurrencyStore
 {
     private readonly ServerOptions _options;
     private readonly RaftHost _host;
@@ -269,6 +270,9 @@ internal sealed class CoordinationNode
     }
 
     // ------------------------------------------------------------------------- Plumbing
+
+    /// <inheritdoc />
+    public ResponseHeader Header(long revision) => Stamp(new ResponseHeader { Revision = revision });
 
     private async Task<IMessage> ProposeAsync(InternalRequest request, CancellationToken cancellationToken)
     {
