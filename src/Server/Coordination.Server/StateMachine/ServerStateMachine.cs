@@ -22,6 +22,7 @@ internal sealed class ServerStateMachine
     private readonly MvccStore _store;
     private readonly Lessor _lessor;
     private readonly KvApplier _kv;
+    private readonly LeaseApplier _leaseApplier;
     private readonly AlarmSet _alarms;
 
     /// <summary>A fresh, empty state; <paramref name="observer"/> hears of every committed revision (the watch hub).</summary>
@@ -37,6 +38,7 @@ internal sealed class ServerStateMachine
         _lessor = lessor;
         _alarms = alarms;
         _kv = new KvApplier(store, lessor);
+        _leaseApplier = new LeaseApplier(store, lessor, LeaseLimits.MinTtlSeconds(options));
         AppliedIndex = appliedIndex;
         AppliedTerm = appliedTerm;
         ConfState = confState;
@@ -56,6 +58,9 @@ internal sealed class ServerStateMachine
 
     /// <summary>The key-value semantics over the store (reads use it on published views).</summary>
     public KvApplier Kv => _kv;
+
+    /// <summary>The replicated lease table (read from any thread; changed only by applied entries).</summary>
+    public Lessor Leases => _lessor;
 
     /// <summary>The active alarms.</summary>
     public AlarmSet Alarms => _alarms;
@@ -91,6 +96,13 @@ internal sealed class ServerStateMachine
                 return _kv.Txn(request.Txn);
             case InternalRequest.RequestOneofCase.Compaction:
                 return _kv.Compact(request.Compaction);
+            case InternalRequest.RequestOneofCase.LeaseGrant:
+                RefuseWhenOutOfSpace();
+                return _leaseApplier.Grant(request.LeaseGrant);
+            case InternalRequest.RequestOneofCase.LeaseRevoke:
+                return _leaseApplier.Revoke(request.LeaseRevoke);
+            case InternalRequest.RequestOneofCase.LeaseCheckpoint:
+                return _leaseApplier.Checkpoint(request.LeaseCheckpoint);
             case InternalRequest.RequestOneofCase.Alarm:
                 return _alarms.Apply(request.Alarm);
             default:
