@@ -156,6 +156,8 @@ internal sealed class RaftHost : IAsyncDisposable
     {
         while (_raft.HasReady)
         {
+            // One voter: Ready carries no messages and no snapshot from a leader; the multi-member
+            // loop (peer transport) is a separate step.
             var ready = _raft.GetReady();
             if (ready.HardState is not null || ready.Entries.Count > 0)
             {
@@ -169,7 +171,9 @@ internal sealed class RaftHost : IAsyncDisposable
             }
             _raft.Advance(ready);
             PublishStatus();
-            if (ready.CommittedEntries.Count > 0) _snapshots.MaybeSnapshot(_stateMachine, _wal);
+            // The core keeps the newest snapshot to catch up lagging members, and releases the
+            // entries it covers from memory.
+            if (ready.CommittedEntries.Count > 0 && _snapshots.MaybeSnapshot(_stateMachine, _wal) is { } snapshot) _raft.Compact(snapshot);
         }
     }
 

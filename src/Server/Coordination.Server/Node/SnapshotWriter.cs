@@ -17,10 +17,13 @@ internal sealed class SnapshotWriter(Snapshotter snapshotter, long snapshotCount
     /// <summary>Index of the newest snapshot.</summary>
     public ulong LastSnapshotIndex => _lastSnapshotIndex;
 
-    /// <summary>Snapshots when enough entries were applied since the last one. Runs on the node loop.</summary>
-    public void MaybeSnapshot(ServerStateMachine stateMachine, WriteAheadLog wal)
+    /// <summary>
+    /// Snapshots when enough entries were applied since the last one, and returns it (image
+    /// included, for the consensus core to catch up followers with), or null. Runs on the node loop.
+    /// </summary>
+    public Snapshot? MaybeSnapshot(ServerStateMachine stateMachine, WriteAheadLog wal)
     {
-        if (stateMachine.AppliedIndex - _lastSnapshotIndex < (ulong)snapshotCount) return;
+        if (stateMachine.AppliedIndex - _lastSnapshotIndex < (ulong)snapshotCount) return null;
         var meta = new SnapshotMetadata
         {
             Index = stateMachine.AppliedIndex,
@@ -28,11 +31,13 @@ internal sealed class SnapshotWriter(Snapshotter snapshotter, long snapshotCount
             ConfState = stateMachine.ConfState.Clone(),
         };
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Google.Protobuf.ByteString data;
         using (var image = new MemoryStream())
         {
             stateMachine.WriteImage(image);
             image.Position = 0;
             snapshotter.Save(meta, image);
+            data = Google.Protobuf.ByteString.CopyFrom(image.GetBuffer(), 0, (int)image.Length);
         }
         wal.SaveSnapshotMarker(meta);
         wal.Sync();
@@ -41,5 +46,6 @@ internal sealed class SnapshotWriter(Snapshotter snapshotter, long snapshotCount
         _lastSnapshotIndex = meta.Index;
         logger.LogInformation("saved snapshot at index {Index} (term {Term}) in {Elapsed:F0} ms; released {Released} log segments",
             meta.Index, meta.Term, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, released);
+        return new Snapshot { Metadata = meta, Data = data };
     }
 }
