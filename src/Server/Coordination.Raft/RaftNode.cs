@@ -186,6 +186,16 @@ public sealed partial class RaftNode
         StepMessage(message);
     }
 
+    /// <summary>The term of the entry at <paramref name="index"/> while it is in memory (for invariant checks in tests).</summary>
+    internal bool TryGetTerm(ulong index, out ulong term) => _log.TryTerm(index, out term);
+
+    /// <summary>The entry at <paramref name="index"/> while it is in memory (for invariant checks in tests).</summary>
+    internal Entry? EntryAt(ulong index) =>
+        index > _log.OffsetIndex && index <= _log.LastIndex ? _log.Slice(index, index, long.MaxValue)[0] : null;
+
+    /// <summary>The first index whose entry is still in memory.</summary>
+    internal ulong FirstIndexInMemory => _log.OffsetIndex + 1;
+
     private ProposeResult ProposeEntry(Entry entry)
     {
         var m = new Message { Type = MessageType.MsgProp, From = Id, Entries = { entry } };

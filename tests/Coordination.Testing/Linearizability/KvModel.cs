@@ -36,5 +36,22 @@ public static class KvModel
             _ => (unknown || output == state, state),
         },
         partition: input => input.Key,
-        describe: (input, output, unknown) => unknown ? $"{input} -> ?" : input.Op == KvOp.Get ? $"{input} -> {output ?? "<none>"}" : $"{input} -> ok");
+        describe: (input, output, unknown) => unknown ? $"{input} -> ?" : input.Op == KvOp.Get ? $"{input} -> {output ?? "<none>"}" : $"{input} -> ok",
+        reduce: DropUnobservedUnknownWrites);
+
+    /// <summary>
+    /// A write with an unknown outcome whose value no completed read returned can be left out:
+    /// taking effect could only make some read's value wrong, never right, so "never applied" is
+    /// always at least as good. Each such write would otherwise stay open until the end of the
+    /// history and multiply the search.
+    /// </summary>
+    private static IReadOnlyList<Operation<KvInput, string?>> DropUnobservedUnknownWrites(IReadOnlyList<Operation<KvInput, string?>> ops)
+    {
+        var observed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var op in ops)
+        {
+            if (op.Input.Op == KvOp.Get && !op.OutcomeUnknown && op.Output is not null) observed.Add(op.Output);
+        }
+        return ops.Where(op => !(op.OutcomeUnknown && op.Input.Op == KvOp.Put && !observed.Contains(op.Input.Value!))).ToList();
+    }
 }

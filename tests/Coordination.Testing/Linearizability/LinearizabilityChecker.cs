@@ -24,7 +24,7 @@ public static class LinearizabilityChecker
         var sawUnknown = false;
         foreach (var partition in partitions)
         {
-            var ops = partition.ToList();
+            var ops = model.Reduce(partition.ToList()).ToList();
             var verdict = CheckPartition(model, ops, maxSteps);
             if (verdict == Verdict.NotLinearizable)
                 return new CheckResult(Verdict.NotLinearizable, partition.Key, Explain(model, ops));

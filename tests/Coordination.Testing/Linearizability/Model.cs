@@ -11,8 +11,11 @@ namespace Coordination.Testing.Linearizability;
 public sealed class Model<TState, TInput, TOutput>
 {
     /// <summary>Creates a model.</summary>
-    public Model(TState initial, Func<TState, TInput, TOutput, bool, (bool Legal, TState Next)> step, Func<TInput, string> partition, Func<TInput, TOutput, bool, string>? describe = null)
+    public Model(TState initial, Func<TState, TInput, TOutput, bool, (bool Legal, TState Next)> step, Func<TInput, string> partition,
+        Func<TInput, TOutput, bool, string>? describe = null,
+        Func<IReadOnlyList<Operation<TInput, TOutput>>, IReadOnlyList<Operation<TInput, TOutput>>>? reduce = null)
     {
+        Reduce = reduce ?? (ops => ops);
         Initial = initial;
         Step = step;
         Partition = partition;
@@ -30,6 +33,13 @@ public sealed class Model<TState, TInput, TOutput>
 
     /// <summary>The independent part of the state an input touches (a key).</summary>
     public Func<TInput, string> Partition { get; }
+
+    /// <summary>
+    /// Removes operations from one partition that cannot change the verdict (e.g. writes with an
+    /// unknown outcome that nothing observed), before the search, which is exponential in the
+    /// number of operations open at once.
+    /// </summary>
+    public Func<IReadOnlyList<Operation<TInput, TOutput>>, IReadOnlyList<Operation<TInput, TOutput>>> Reduce { get; }
 
     /// <summary>Renders an operation for a failure report.</summary>
     public Func<TInput, TOutput, bool, string> Describe { get; }
