@@ -1,6 +1,7 @@
 using Coordination.Raft.Protocol;
 using Coordination.Server.Apply;
 using Coordination.Server.Apply.Protocol;
+using Coordination.Server.Cluster;
 using Coordination.Server.Errors;
 using Coordination.Server.Hosting;
 using Coordination.Server.Lease;
@@ -41,7 +42,9 @@ internal sealed class ServerStateMachine
         _leaseApplier = new LeaseApplier(store, lessor, LeaseLimits.MinTtlSeconds(options));
         AppliedIndex = appliedIndex;
         AppliedTerm = appliedTerm;
-        ConfState = confState;
+        // A version 1 image knows the raft configuration only: its members have no attributes yet.
+        Members.Reset(confState.Voters.Select(id => new MemberRecord { Id = id })
+            .Concat(confState.Learners.Select(id => new MemberRecord { Id = id, IsLearner = true })), []);
     }
 
     /// <summary>Index of the last applied entry.</summary>
@@ -51,7 +54,10 @@ internal sealed class ServerStateMachine
     public ulong AppliedTerm { get; private set; }
 
     /// <summary>The membership the applied log describes.</summary>
-    public ConfState ConfState { get; }
+    public ConfState ConfState => Members.ConfState();
+
+    /// <summary>The replicated member table.</summary>
+    public MemberTable Members { get; } = new();
 
     /// <summary>The key-value store.</summary>
     public MvccStore Store => _store;
@@ -70,6 +76,7 @@ internal sealed class ServerStateMachine
     {
         AppliedIndex = entry.Index;
         AppliedTerm = entry.Term;
+        if (entry.Type == EntryType.EntryConfChange) return ApplyConfChange(ConfChange.Parser.ParseFrom(entry.Data));
         if (entry.Type != EntryType.EntryNormal || entry.Data.IsEmpty) return (0, default);
         var request = InternalRequest.Parser.ParseFrom(entry.Data);
         try
@@ -105,10 +112,42 @@ internal sealed class ServerStateMachine
                 return _leaseApplier.Checkpoint(request.LeaseCheckpoint);
             case InternalRequest.RequestOneofCase.Alarm:
                 return _alarms.Apply(request.Alarm);
+            case InternalRequest.RequestOneofCase.MemberAttributes:
+                Members.Apply(request.MemberAttributes);
+                return MemberList();
+            case InternalRequest.RequestOneofCase.MemberPeerUrls:
+                if (Members.Get(request.MemberPeerUrls.Id) is null) throw EtcdErrors.MemberNotFound.ToException();
+                Members.Apply(request.MemberPeerUrls);
+                return MemberList();
             default:
                 // An entry this version does not understand must not be skipped silently.
                 throw new InvalidOperationException($"cannot apply request kind {request.RequestCase} at index {AppliedIndex}");
         }
+    }
+
+    /// <summary>
+    /// Applies a membership change. The core applies the same entry to its own configuration when
+    /// the host advances; here the member table follows, with the member's URLs from the context.
+    /// </summary>
+    private (ulong Id, ApplyResult Result) ApplyConfChange(ConfChange change)
+    {
+        var context = change.Context.IsEmpty ? new MemberChange() : MemberChange.Parser.ParseFrom(change.Context);
+        Members.Apply(change, context.Member);
+        return (context.RequestId, ApplyResult.Ok(MemberList()));
+    }
+
+    /// <summary>The member table as etcd lists it.</summary>
+    public MemberListResponse MemberList()
+    {
+        var response = new MemberListResponse();
+        foreach (var m in Members.Members.Values)
+        {
+            var member = new Member { ID = m.Id, Name = m.Name, IsLearner = m.IsLearner };
+            member.PeerURLs.AddRange(m.PeerUrls);
+            member.ClientURLs.AddRange(m.ClientUrls);
+            response.Members.Add(member);
+        }
+        return response;
     }
 
     private void RefuseWhenOutOfSpace()
@@ -117,12 +156,12 @@ internal sealed class ServerStateMachine
     }
 
     /// <summary>True when <paramref name="data"/> starts like a state image.</summary>
-    public static bool IsImage(ReadOnlySpan<byte> data) => data.StartsWith(StateImage.Magic);
+    public static bool IsImage(ReadOnlySpan<byte> data) => data.StartsWith(StateImage.Magic) || data.StartsWith(StateImage.MagicV1);
 
     /// <summary>Captures the applied state for writing later, on any thread (cheap: the store part is an immutable view).</summary>
     public StateImage CaptureImage() => new(
         AppliedIndex, AppliedTerm, ConfState.Clone(),
-        _lessor.All().Select(l => (l.Id, l.TtlSeconds)).ToList(), _alarms.List(), _store.ReadView);
+        _lessor.All().Select(l => (l.Id, l.TtlSeconds)).ToList(), _alarms.List(), _store.ReadView, Members);
 
     /// <summary>Writes a consistent image of the applied state.</summary>
     public void WriteImage(Stream destination) => CaptureImage().WriteTo(destination);
@@ -132,7 +171,8 @@ internal sealed class ServerStateMachine
     {
         Span<byte> magic = stackalloc byte[8];
         image.ReadExactly(magic);
-        if (!magic.SequenceEqual(StateImage.Magic)) throw new InvalidDataException("not a Coordination state image");
+        var version2 = magic.SequenceEqual(StateImage.Magic);
+        if (!version2 && !magic.SequenceEqual(StateImage.MagicV1)) throw new InvalidDataException("not a Coordination state image");
         using var reader = new BinaryReader(image, System.Text.Encoding.UTF8, leaveOpen: true);
         var appliedIndex = reader.ReadUInt64();
         var appliedTerm = reader.ReadUInt64();
@@ -147,13 +187,43 @@ internal sealed class ServerStateMachine
         var alarms = new AlarmSet();
         var alarmCount = reader.ReadInt32();
         for (var i = 0; i < alarmCount; i++) alarms.Restore(ReadMessage(reader, AlarmMember.Parser));
+        var members = version2 ? MemberTable.Read(reader) : default;
         var store = MvccStore.ReadImage(image, observer);
         // Lease attachments are derived from the keys' lease fields.
         foreach (var kv in store.ReadView.Range(KeyRange.All).Kvs)
         {
             if (kv.Lease != 0) lessor.Attach(kv.Lease, kv.Key);
         }
-        return new ServerStateMachine(options, store, lessor, alarms, appliedIndex, appliedTerm, confState);
+        var restored = new ServerStateMachine(options, store, lessor, alarms, appliedIndex, appliedTerm, confState);
+        if (version2) restored.Members.Reset(members.Members, members.Removed);
+        return restored;
+    }
+
+    /// <summary>
+    /// Replaces the whole state, in place, with a snapshot image received from the leader (a member
+    /// too far behind for entries). The store keeps its commit observer; the lease table tells its
+    /// observer (the expiry schedule) about every lease dropped and granted.
+    /// </summary>
+    public void RestoreInPlace(Stream image)
+    {
+        var restored = Restore(image, _options);
+        foreach (var (id, _) in _lessor.All()) _lessor.Revoke(id);
+        foreach (var (id, ttl) in restored._lessor.All()) _lessor.Grant(id, ttl);
+        _alarms.Clear();
+        foreach (var alarm in restored._alarms.List()) _alarms.Restore(alarm);
+        using (var buffer = new MemoryStream())
+        {
+            restored._store.WriteImage(buffer);
+            buffer.Position = 0;
+            _store.Restore(buffer);
+        }
+        foreach (var kv in _store.ReadView.Range(KeyRange.All).Kvs)
+        {
+            if (kv.Lease != 0) _lessor.Attach(kv.Lease, kv.Key);
+        }
+        Members.Reset(restored.Members.Members.Values, restored.Members.Removed);
+        AppliedIndex = restored.AppliedIndex;
+        AppliedTerm = restored.AppliedTerm;
     }
 
     private static T ReadMessage<T>(BinaryReader reader, MessageParser<T> parser) where T : IMessage<T>

@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+using Coordination.Raft.Protocol;
+using Coordination.Server.Cluster;
+using Coordination.Server.Node;
+using Coordination.Server.Storage.Snapshots;
+
+namespace Coordination.Server.Peer;
+
+/// <summary>
+/// The outbound half of the peer transport: one <see cref="PeerStream"/> per peer, each with a
+/// bounded queue and its own long-lived gRPC stream to the peer's URL from the member table.
+/// Called on the node loop; never blocks it. A message that does not fit a peer's queue is dropped
+/// and the core is told the peer is unreachable (raft retransmits).
+/// </summary>
+internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
+{
+    private readonly ulong _self;
+    private readonly MemberTable _members;
+    private readonly Snapshotter _snapshotter;
+    private readonly ILoggerFactory _loggers;
+    private readonly ConcurrentDictionary<ulong, PeerStream> _streams = new();
+    private RaftHost? _host;
+
+    public PeerTransport(ulong self, MemberTable members, Snapshotter snapshotter, ILoggerFactory loggers)
+    {
+        _self = self;
+        _members = members;
+        _snapshotter = snapshotter;
+        _loggers = loggers;
+    }
+
+    /// <summary>The node loop that hears of unreachable peers and snapshot outcomes (set once it exists).</summary>
+    public RaftHost? Host
+    {
+        get => Volatile.Read(ref _host);
+        set => Volatile.Write(ref _host, value);
+    }
+
+    /// <inheritdoc />
+    public void Send(IReadOnlyList<Message> messages)
+    {
+        foreach (var message in messages)
+        {
+            if (message.To == _self || message.To == 0) continue;
+            var stream = _streams.GetOrAdd(message.To, id => new PeerStream(id, this, _loggers.CreateLogger<PeerStream>()));
+            if (stream.TryEnqueue(message)) continue;
+            Host?.ReportUnreachable(message.To);
+            if (message.Type == MessageType.MsgSnap) Host?.ReportSnapshot(message.To, succeeded: false);
+        }
+    }
+
+    /// <summary>The peer URL to dial for <paramref name="peer"/>, or null while the member table has none.</summary>
+    internal Uri? PeerUrl(ulong peer) =>
+        _members.Get(peer) is { PeerUrls.Count: > 0 } m && Uri.TryCreate(m.PeerUrls[0], UriKind.Absolute, out var url) ? url : null;
+
+    /// <summary>The snapshot file saved with <paramref name="metadata"/>, whose image a MsgSnap carries.</summary>
+    internal SnapshotFile? SnapshotFile(SnapshotMetadata metadata) =>
+        _snapshotter.TryLoad(metadata.Term, metadata.Index, out var file) ? file : null;
+
+    /// <summary>Closes every stream.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var stream in _streams.Values) await stream.DisposeAsync().ConfigureAwait(false);
+        _streams.Clear();
+    }
+}
