@@ -175,6 +175,8 @@ internal sealed class ServerHost : IAsyncDisposable
         });
 
         var app = builder.Build();
+        // etcd's removed member stops serving; so does ours.
+        raftHost.SelfRemoved = () => app.Lifetime.StopApplication();
         app.Use(GrpcMethodGate.ForEtcdApi().Middleware);
         app.MapGrpcService<KvService>();
         app.MapGrpcService<MaintenanceService>();

@@ -104,6 +104,11 @@ internal sealed class RaftHost : IAsyncDisposable
     /// <summary>Called on the node loop after the state machine was replaced by a snapshot from the leader.</summary>
     public Action? SnapshotInstalled { get; set; }
 
+    /// <summary>Called on the node loop once, when an applied change removed this member from the cluster.</summary>
+    public Action? SelfRemoved { get; set; }
+
+    private bool _wasMember;
+
     /// <summary>Completes once every entry present at start-up (and this term's first entry) has been applied.</summary>
     public Task CaughtUp => _caughtUp.Task;
 
@@ -352,9 +357,24 @@ internal sealed class RaftHost : IAsyncDisposable
         Volatile.Write(ref _appliedIndex, _stateMachine.AppliedIndex);
         if (_stateMachine.AppliedIndex >= _startupIndex) _caughtUp.TrySetResult();
         Volatile.Write(ref _term, _raft.Term);
+        var previousLeader = _leader;
         Volatile.Write(ref _leader, _raft.Leader);
+        if (previousLeader != 0 && _raft.Leader != previousLeader)
+        {
+            // Proposals in flight under the old leader may have been lost with it, or may still
+            // commit: their proposers get "leader changed" (an unknown outcome, as with etcd's
+            // Unavailable errors) now instead of waiting for the request timeout.
+            _registry.FailAll(EtcdErrors.LeaderChanged.ToException());
+        }
         Volatile.Write(ref _lastIndex, _raft.LastIndex);
         _multiMember = _stateMachine.Members.Members.Count > 1;
+        var isMember = _stateMachine.Members.Get(_raft.Id) is not null;
+        if (_wasMember && !isMember)
+        {
+            _logger.LogWarning("this member ({Id:x}) has been removed from the cluster; stopping", _raft.Id);
+            SelfRemoved?.Invoke();
+        }
+        _wasMember = isMember;
     }
 
     /// <summary>Stops the loop after the work already drained; waiting proposers fail with "server stopped".</summary>

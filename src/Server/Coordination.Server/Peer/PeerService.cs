@@ -10,13 +10,21 @@ namespace Coordination.Server.Peer;
 /// stream go into the node loop's inbox in order; <c>Cluster</c> tells a joining member the cluster
 /// id and the member table.
 /// </summary>
-internal sealed class PeerService(CoordinationNode node) : Protocol.Peer.PeerBase
+internal sealed class PeerService(CoordinationNode node, IHostApplicationLifetime lifetime) : Protocol.Peer.PeerBase
 {
     public override async Task<PeerAck> Send(IAsyncStreamReader<PeerFrame> requestStream, ServerCallContext context)
     {
-        while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        // Streams from peers never end by themselves: end them when this member stops.
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        try
         {
-            node.DeliverPeerMessage(Message.Parser.ParseFrom(requestStream.Current.Message));
+            while (await requestStream.MoveNext(ended.Token).ConfigureAwait(false))
+            {
+                node.DeliverPeerMessage(Message.Parser.ParseFrom(requestStream.Current.Message));
+            }
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
         }
         return new PeerAck();
     }
