@@ -24,8 +24,11 @@ internal sealed class LocalCluster : IAsyncDisposable
     private readonly string _serverDll = ServerLocator.FindServerDll();
     private readonly List<ClusterMember> _members = [];
 
-    private LocalCluster()
+    private readonly string[] _extraArgs;
+
+    private LocalCluster(string[] extraArgs)
     {
+        _extraArgs = [.. DefaultArgs, .. extraArgs];
         Directory.CreateDirectory(_root);
     }
 
@@ -34,7 +37,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>Every member's client URL, comma-separated (etcdctl's --endpoints).</summary>
     public string Endpoints => string.Join(",", _members.Select(m => m.ClientUrl));
 
-    private static string[] ExtraArgs =>
+    private static string[] DefaultArgs =>
         ["--election-timeout", ElectionTimeoutMs.ToString(), "--heartbeat-interval", HeartbeatIntervalMs.ToString()];
 
     /// <summary>
@@ -42,13 +45,13 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// picked free but may be taken by another process before a member binds them: then the whole
     /// cluster is started again on new ports (up to three times).
     /// </summary>
-    public static async Task<LocalCluster> StartAsync(int size, CancellationToken cancellationToken)
+    public static async Task<LocalCluster> StartAsync(int size, CancellationToken cancellationToken, params string[] extraArgs)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await TryStartAsync(size, cancellationToken).ConfigureAwait(false);
+                return await TryStartAsync(size, extraArgs, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException) when (attempt < 3)
             {
@@ -56,12 +59,12 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    private static async Task<LocalCluster> TryStartAsync(int size, CancellationToken cancellationToken)
+    private static async Task<LocalCluster> TryStartAsync(int size, string[] extraArgs, CancellationToken cancellationToken)
     {
-        var cluster = new LocalCluster();
+        var cluster = new LocalCluster(extraArgs);
         try
         {
-            for (var i = 1; i <= size; i++) cluster._members.Add(new ClusterMember($"m{i}", cluster._root, cluster._serverDll, ExtraArgs));
+            for (var i = 1; i <= size; i++) cluster._members.Add(new ClusterMember($"m{i}", cluster._root, cluster._serverDll, cluster._extraArgs));
             var initialCluster = string.Join(",", cluster._members.Select(m => $"{m.Name}={m.PeerUrl}"));
             foreach (var member in cluster._members) member.Start(initialCluster, "new");
             await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
@@ -103,7 +106,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>A new member object with fresh ports (not started, not yet added).</summary>
     public ClusterMember NewMember(string name)
     {
-        var member = new ClusterMember(name, _root, _serverDll, ExtraArgs);
+        var member = new ClusterMember(name, _root, _serverDll, _extraArgs);
         _members.Add(member);
         return member;
     }

@@ -107,7 +107,7 @@ internal sealed class RaftHost : IAsyncDisposable
     /// <summary>Called on the node loop once, when an applied change removed this member from the cluster.</summary>
     public Action? SelfRemoved { get; set; }
 
-    private bool _wasMember;
+    private bool _removed;
 
     /// <summary>Completes once every entry present at start-up (and this term's first entry) has been applied.</summary>
     public Task CaughtUp => _caughtUp.Task;
@@ -368,13 +368,14 @@ internal sealed class RaftHost : IAsyncDisposable
         }
         Volatile.Write(ref _lastIndex, _raft.LastIndex);
         _multiMember = _stateMachine.Members.Members.Count > 1;
-        var isMember = _stateMachine.Members.Get(_raft.Id) is not null;
-        if (_wasMember && !isMember)
+        // Absent from the table is not removed: a snapshot taken before this member was added does
+        // not list it yet (the entries after it do). Removal is recorded explicitly.
+        if (!_removed && _stateMachine.Members.Removed.Contains(_raft.Id))
         {
+            _removed = true;
             _logger.LogWarning("this member ({Id:x}) has been removed from the cluster; stopping", _raft.Id);
             SelfRemoved?.Invoke();
         }
-        _wasMember = isMember;
     }
 
     /// <summary>Stops the loop after the work already drained; waiting proposers fail with "server stopped".</summary>
