@@ -127,7 +127,12 @@ internal sealed class ServerHost : IAsyncDisposable
             SnapshotInstalled = () => watchHub.Attach(stateMachine.Store),
         };
         transport.Host = raftHost;
-        var node = new CoordinationNode(options, identity, raftHost, stateMachine, leaseExpiry, new LeaseIdGenerator(new Random()));
+        var node = new CoordinationNode(options, identity, raftHost, stateMachine, leaseExpiry, new LeaseIdGenerator(new Random()))
+        {
+            LeaderRenewer = transport.RenewOnLeaderAsync,
+        };
+        // Keep-alives went to the previous leader: a new leader gives every lease its full TTL again.
+        raftHost.BecameLeader = leaseExpiry.RenewAll;
         await node.WaitUntilCaughtUpAsync(cancellationToken).ConfigureAwait(false);
         // A single voter leads from start-up: every lease gets its full TTL again, then expires on this clock.
         leaseExpiry.Start(node.RevokeExpiredAsync);

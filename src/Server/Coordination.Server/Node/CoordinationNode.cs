@@ -176,6 +176,21 @@ internal sealed partial class CoordinationNode : IConcurrencyStore
     }
 
     /// <summary>
+    /// Renews a lease where expiry is decided: here when this member leads (or is alone), else on the
+    /// leader through the peer API (as etcd forwards keep-alives). The header is this member's.
+    /// </summary>
+    public async Task<LeaseKeepAliveResponse> LeaseKeepAliveAsync(LeaseKeepAliveRequest request, CancellationToken cancellationToken)
+    {
+        if (!_host.IsMultiMember || _host.Leader == Identity.MemberId || LeaderRenewer is null) return LeaseKeepAlive(request);
+        var response = new LeaseKeepAliveResponse { ID = request.ID, Header = Stamp(new ResponseHeader()) };
+        response.TTL = await LeaderRenewer(_host.Leader, request.ID, cancellationToken).ConfigureAwait(false);
+        return response;
+    }
+
+    /// <summary>Renews a lease on the leader (the peer transport); set when the member serves peers.</summary>
+    internal Func<ulong, long, CancellationToken, Task<long>>? LeaderRenewer { get; set; }
+
+    /// <summary>
     /// Renews a lease on this (leading) member. An unknown or expired lease answers TTL 0, not an
     /// error, as etcd does. The header is filled before the renewal.
     /// </summary>

@@ -104,6 +104,9 @@ internal sealed class RaftHost : IAsyncDisposable
     /// <summary>Called on the node loop after the state machine was replaced by a snapshot from the leader.</summary>
     public Action? SnapshotInstalled { get; set; }
 
+    /// <summary>Called on the node loop when this member becomes the leader of a cluster.</summary>
+    public Action? BecameLeader { get; set; }
+
     /// <summary>Called on the node loop once, when an applied change removed this member from the cluster.</summary>
     public Action? SelfRemoved { get; set; }
 
@@ -366,6 +369,7 @@ internal sealed class RaftHost : IAsyncDisposable
             // Unavailable errors) now instead of waiting for the request timeout.
             _registry.FailAll(EtcdErrors.LeaderChanged.ToException());
         }
+        if (_raft.Leader == _raft.Id && previousLeader != _raft.Id && _multiMember) BecameLeader?.Invoke();
         Volatile.Write(ref _lastIndex, _raft.LastIndex);
         _multiMember = _stateMachine.Members.Members.Count > 1;
         // Absent from the table is not removed: a snapshot taken before this member was added does

@@ -29,6 +29,9 @@ internal sealed class PeerService(CoordinationNode node, IHostApplicationLifetim
         return new PeerAck();
     }
 
+    public override Task<LeaseRenewResponse> LeaseRenew(LeaseRenewRequest request, ServerCallContext context) =>
+        Task.FromResult(new LeaseRenewResponse { Ttl = node.LeaseKeepAlive(new Etcdserverpb.LeaseKeepAliveRequest { ID = request.Id }).TTL });
+
     public override Task<ClusterResponse> Cluster(ClusterRequest request, ServerCallContext context) =>
         Task.FromResult(node.PeerCluster());
 }

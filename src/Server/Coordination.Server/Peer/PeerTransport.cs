@@ -19,6 +19,7 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
     private readonly Snapshotter _snapshotter;
     private readonly ILoggerFactory _loggers;
     private readonly ConcurrentDictionary<ulong, PeerStream> _streams = new();
+    private readonly ConcurrentDictionary<string, Grpc.Net.Client.GrpcChannel> _requestChannels = new(StringComparer.Ordinal);
     private RaftHost? _host;
 
     public PeerTransport(ulong self, MemberTable members, Snapshotter snapshotter, ILoggerFactory loggers)
@@ -57,9 +58,28 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
     internal SnapshotFile? SnapshotFile(SnapshotMetadata metadata) =>
         _snapshotter.TryLoad(metadata.Term, metadata.Index, out var file) ? file : null;
 
+    /// <summary>Renews a lease on the leader through its peer API; returns the TTL (0 when the leader does not know the lease).</summary>
+    public async Task<long> RenewOnLeaderAsync(ulong leader, long leaseId, CancellationToken cancellationToken)
+    {
+        var url = PeerUrl(leader) ?? throw Errors.EtcdErrors.NoLeader.ToException();
+        var channel = _requestChannels.GetOrAdd(url.GetLeftPart(UriPartial.Authority), u => Grpc.Net.Client.GrpcChannel.ForAddress(u));
+        try
+        {
+            var response = await new Protocol.Peer.PeerClient(channel).LeaseRenewAsync(new Protocol.LeaseRenewRequest { Id = leaseId },
+                deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken).ConfigureAwait(false);
+            return response.Ttl;
+        }
+        catch (Grpc.Core.RpcException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The leader is unreachable or changed: the client's keep-alive loop tries again.
+            throw Errors.EtcdErrors.LeaderChanged.ToException();
+        }
+    }
+
     /// <summary>Closes every stream.</summary>
     public async ValueTask DisposeAsync()
     {
+        foreach (var channel in _requestChannels.Values) channel.Dispose();
         foreach (var stream in _streams.Values) await stream.DisposeAsync().ConfigureAwait(false);
         _streams.Clear();
     }
