@@ -147,6 +147,7 @@ internal sealed class ServerHost : IAsyncDisposable
             o.MaxReceiveMessageSize = options.MaxReceiveMessageBytes;
             o.MaxSendMessageSize = null;
             o.Interceptors.Add<EtcdErrorInterceptor>();
+            o.Interceptors.Add<LearnerGate>();
         });
         builder.Services.AddGrpc().AddServiceOptions<PeerService>(o =>
         {
