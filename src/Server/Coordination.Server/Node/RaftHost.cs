@@ -182,7 +182,11 @@ internal sealed class RaftHost : IAsyncDisposable
     {
         if (_fatal is not null || _stopping.IsCancellationRequested) throw EtcdErrors.Stopped.ToException();
         var id = Interlocked.Increment(ref _nextReadId);
-        var context = ByteString.CopyFrom(BitConverter.GetBytes(id));
+        // Unique across members: the leader holds requests from every member in one table.
+        var bytes = new byte[16];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes, _raft.Id);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(8), id);
+        var context = ByteString.CopyFrom(bytes);
         var request = new ReadRequest(context);
         if (!_inbox.Writer.TryWrite(request)) throw EtcdErrors.Stopped.ToException();
         try
