@@ -123,8 +123,8 @@ internal sealed class ServerHost : IAsyncDisposable
             loggerFactory.CreateLogger<RaftHost>(), snapshotter, transport,
             requestTimeout: TimeSpan.FromMilliseconds(5000 + 2 * options.ElectionTimeoutMs))
         {
-            // Watchers keep reading the same store object; its history now starts at the snapshot.
-            SnapshotInstalled = () => watchHub.Attach(stateMachine.Store),
+            // Watchers keep reading the same store object; synced ones catch up from its new history.
+            SnapshotInstalled = watchHub.StoreRestored,
         };
         transport.Host = raftHost;
         var node = new CoordinationNode(options, identity, raftHost, stateMachine, leaseExpiry, new LeaseIdGenerator(new Random()))

@@ -78,6 +78,19 @@ internal sealed class WatcherGroup
         return removed;
     }
 
+    /// <summary>Every watcher in the group (a copy).</summary>
+    public List<Watcher> All()
+    {
+        var all = new List<Watcher>(Count);
+        all.AddRange(_ranges);
+        foreach (object entry in _byKey.Values)
+        {
+            if (entry is List<Watcher> list) all.AddRange(list);
+            else all.Add((Watcher)entry);
+        }
+        return all;
+    }
+
     /// <summary>Adds every watcher whose range holds <paramref name="key"/> to <paramref name="into"/>.</summary>
     public void CollectMatches(ByteString key, List<Watcher> into)
     {
