@@ -230,6 +230,12 @@ internal static partial class Catalogue
             Check("hashkv is stable across calls and changes after a write", HashKvIsStableAndChangesAsync));
         yield return S(Maintenance, "snapshot-save", Put("k", "v"), Ctl("snapshot save {dir}/snap.db"),
             Check("snapshot file exists and is non-empty", side => AssertNonEmptyFileAsync(Path.Combine(side.Server.WorkDir, "snap.db"))));
+
+        // ---------------- watch (Catalogue.Watch.cs)
+        foreach (var scenario in WatchScenarios())
+        {
+            yield return scenario;
+        }
     }
 
     /// <summary>One scenario per compare target, each operator with a true and a false case.</summary>

@@ -1,5 +1,6 @@
 using Coordination.Raft;
 using Coordination.Raft.Protocol;
+using Coordination.Server.Concurrency;
 using Coordination.Server.Lease;
 using Coordination.Server.Services;
 using Coordination.Server.Services.Binding;
@@ -7,6 +8,7 @@ using Coordination.Server.Node;
 using Coordination.Server.StateMachine;
 using Coordination.Server.Storage.Snapshots;
 using Coordination.Server.Storage.Wal;
+using Coordination.Server.Watch;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Coordination.Server.Hosting;
@@ -58,18 +60,20 @@ internal sealed class ServerHost : IAsyncDisposable
         var snapshotter = new Snapshotter(snapDir, loggerFactory.CreateLogger<Snapshotter>());
         if (options.RestoreFromSnapshot is { } restoreFile) SnapshotRestore.Seed(restoreFile, snapshotter, walDir, identity, logger);
 
+        var watchHub = new WatchHub(new WatchHubOptions { ProgressNotifyInterval = options.WatchProgressNotifyInterval }, time);
         ServerStateMachine stateMachine;
         SnapshotMetadata? snapshotMeta = null;
         if (snapshotter.TryLoadNewest(out var snapshot))
         {
             snapshotMeta = snapshot.Metadata;
-            using (var image = snapshot.OpenImage()) stateMachine = ServerStateMachine.Restore(image, options);
+            using (var image = snapshot.OpenImage()) stateMachine = ServerStateMachine.Restore(image, options, watchHub);
             logger.LogInformation("recovered state from snapshot at index {Index} (term {Term})", snapshotMeta.Index, snapshotMeta.Term);
         }
         else
         {
-            stateMachine = new ServerStateMachine(options);
+            stateMachine = new ServerStateMachine(options, watchHub);
         }
+        watchHub.Attach(stateMachine.Store);
 
         WriteAheadLog wal;
         WalReplay replay;
@@ -107,6 +111,10 @@ internal sealed class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton(time);
+        builder.Services.AddSingleton(watchHub);
+        builder.Services.AddSingleton<IKeyWatcher>(watchHub);
+        builder.Services.AddSingleton(new Locks(node, watchHub));
+        builder.Services.AddSingleton(new Elections(node, watchHub));
         builder.Services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = options.MaxReceiveMessageBytes;
@@ -138,11 +146,11 @@ internal sealed class ServerHost : IAsyncDisposable
         app.MapGrpcService<KvService>();
         app.MapGrpcService<MaintenanceService>();
         app.MapGrpcService<ClusterService>();
-        app.MapGrpcService<UnimplementedServices.Watch>();
+        app.MapGrpcService<WatchService>();
         app.MapGrpcService<LeaseService>();
         app.MapGrpcService<UnimplementedServices.Auth>();
-        app.MapGrpcService<UnimplementedServices.Lock>();
-        app.MapGrpcService<UnimplementedServices.Election>();
+        app.MapGrpcService<LockService>();
+        app.MapGrpcService<ElectionService>();
         HttpEndpoints.Map(app);
 
         var autoCompactor = new AutoCompactor(AutoCompaction.ParseRetention(options.AutoCompactionMode, options.AutoCompactionRetention), node, time, loggerFactory.CreateLogger<AutoCompactor>());

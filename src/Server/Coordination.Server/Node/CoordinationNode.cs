@@ -48,6 +48,9 @@ internal sealed class CoordinationNode : IConcurrencyStore
     /// <summary>The store's compaction revision.</summary>
     public long CompactRevision => _stateMachine.Store.CompactRevision;
 
+    /// <summary>The current raft term (response headers built outside this façade, e.g. by the watch stream).</summary>
+    public ulong RaftTerm => _host.Term;
+
     /// <summary>Completes once every entry in the log at start-up has been applied (reads before that could be stale).</summary>
     public Task WaitUntilCaughtUpAsync(CancellationToken cancellationToken) => _host.CaughtUp.WaitAsync(cancellationToken);
 
@@ -240,7 +243,12 @@ internal sealed class CoordinationNode : IConcurrencyStore
     }
 
     /// <summary>An image of the applied state, as streamed by the Snapshot RPC.</summary>
-    public Task<byte[]> SnapshotImageAsync(CancellationToken cancellationToken) => _host.CaptureImageAsync(cancellationToken);
+    public async Task<byte[]> SnapshotImageAsync(CancellationToken cancellationToken)
+    {
+        // Captured between two batches of the node loop (consistent), serialized here, off the loop.
+        var image = await _host.CaptureImageAsync(cancellationToken).ConfigureAwait(false);
+        return image.ToArray();
+    }
 
     /// <summary>Leadership transfer: with one voter the only valid target is this member.</summary>
     public MoveLeaderResponse MoveLeader(MoveLeaderRequest request)

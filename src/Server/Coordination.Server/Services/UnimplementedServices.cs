@@ -6,11 +6,5 @@ namespace Coordination.Server.Services;
 /// </summary>
 internal static class UnimplementedServices
 {
-    internal sealed class Watch : Etcdserverpb.Watch.WatchBase;
-
     internal sealed class Auth : Etcdserverpb.Auth.AuthBase;
-
-    internal sealed class Lock : V3Lockpb.Lock.LockBase;
-
-    internal sealed class Election : V3Electionpb.Election.ElectionBase;
 }

@@ -18,8 +18,6 @@ namespace Coordination.Server.StateMachine;
 /// </summary>
 internal sealed class ServerStateMachine
 {
-    private static ReadOnlySpan<byte> ImageMagic => "COORDSM1"u8;
-
     private readonly ServerOptions _options;
     private readonly MvccStore _store;
     private readonly Lessor _lessor;
@@ -27,9 +25,9 @@ internal sealed class ServerStateMachine
     private readonly LeaseApplier _leaseApplier;
     private readonly AlarmSet _alarms;
 
-    /// <summary>A fresh, empty state.</summary>
-    public ServerStateMachine(ServerOptions options)
-        : this(options, new MvccStore(), new Lessor(), new AlarmSet(), 0, 0, new ConfState())
+    /// <summary>A fresh, empty state; <paramref name="observer"/> hears of every committed revision (the watch hub).</summary>
+    public ServerStateMachine(ServerOptions options, IMvccCommitObserver? observer = null)
+        : this(options, new MvccStore(observer), new Lessor(), new AlarmSet(), 0, 0, new ConfState())
     {
     }
 
@@ -119,36 +117,22 @@ internal sealed class ServerStateMachine
     }
 
     /// <summary>True when <paramref name="data"/> starts like a state image.</summary>
-    public static bool IsImage(ReadOnlySpan<byte> data) => data.StartsWith(ImageMagic);
+    public static bool IsImage(ReadOnlySpan<byte> data) => data.StartsWith(StateImage.Magic);
+
+    /// <summary>Captures the applied state for writing later, on any thread (cheap: the store part is an immutable view).</summary>
+    public StateImage CaptureImage() => new(
+        AppliedIndex, AppliedTerm, ConfState.Clone(),
+        _lessor.All(), _alarms.List(), _store.ReadView);
 
     /// <summary>Writes a consistent image of the applied state.</summary>
-    public void WriteImage(Stream destination)
-    {
-        destination.Write(ImageMagic);
-        using var writer = new BinaryWriter(destination, System.Text.Encoding.UTF8, leaveOpen: true);
-        writer.Write(AppliedIndex);
-        writer.Write(AppliedTerm);
-        WriteMessage(writer, ConfState);
-        var leases = _lessor.All().ToList();
-        writer.Write(leases.Count);
-        foreach (var (id, ttlSeconds) in leases)
-        {
-            writer.Write(id);
-            writer.Write(ttlSeconds);
-        }
-        var alarms = _alarms.List();
-        writer.Write(alarms.Count);
-        foreach (var alarm in alarms) WriteMessage(writer, alarm);
-        writer.Flush();
-        _store.WriteImage(destination);
-    }
+    public void WriteImage(Stream destination) => CaptureImage().WriteTo(destination);
 
     /// <summary>Rebuilds the state from an image written by <see cref="WriteImage"/>.</summary>
-    public static ServerStateMachine Restore(Stream image, ServerOptions options)
+    public static ServerStateMachine Restore(Stream image, ServerOptions options, IMvccCommitObserver? observer = null)
     {
         Span<byte> magic = stackalloc byte[8];
         image.ReadExactly(magic);
-        if (!magic.SequenceEqual(ImageMagic)) throw new InvalidDataException("not a Coordination state image");
+        if (!magic.SequenceEqual(StateImage.Magic)) throw new InvalidDataException("not a Coordination state image");
         using var reader = new BinaryReader(image, System.Text.Encoding.UTF8, leaveOpen: true);
         var appliedIndex = reader.ReadUInt64();
         var appliedTerm = reader.ReadUInt64();
@@ -163,20 +147,13 @@ internal sealed class ServerStateMachine
         var alarms = new AlarmSet();
         var alarmCount = reader.ReadInt32();
         for (var i = 0; i < alarmCount; i++) alarms.Restore(ReadMessage(reader, AlarmMember.Parser));
-        var store = MvccStore.ReadImage(image);
+        var store = MvccStore.ReadImage(image, observer);
         // Lease attachments are derived from the keys' lease fields.
         foreach (var kv in store.ReadView.Range(KeyRange.All).Kvs)
         {
             if (kv.Lease != 0) lessor.Attach(kv.Lease, kv.Key);
         }
         return new ServerStateMachine(options, store, lessor, alarms, appliedIndex, appliedTerm, confState);
-    }
-
-    private static void WriteMessage(BinaryWriter writer, IMessage message)
-    {
-        var bytes = message.ToByteArray();
-        writer.Write(bytes.Length);
-        writer.Write(bytes);
     }
 
     private static T ReadMessage<T>(BinaryReader reader, MessageParser<T> parser) where T : IMessage<T>
