@@ -1,4 +1,6 @@
-namespace Coordination.Client.Kv;
+using Coordination.Client.Kv;
+
+namespace Coordination.Client;
 
 /// <summary>UTF-8 string overloads of <see cref="IKvClient"/>.</summary>
 public static class KvClientExtensions
