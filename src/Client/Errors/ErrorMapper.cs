@@ -46,6 +46,7 @@ internal static class ErrorMapper
                 => new EtcdAuthManagementException(code, message, e),
             _ when message.StartsWith("grpc: received message larger than max", StringComparison.Ordinal)
                 || message.StartsWith("grpc: trying to send message larger than max", StringComparison.Ordinal)
+                || (code == StatusCode.ResourceExhausted && message.StartsWith("Received message exceeds the maximum configured message size", StringComparison.Ordinal))
                 => new EtcdRequestTooLargeException(code, message, e),
             _ when code == StatusCode.Unavailable && IsTransportFailure(e)
                 => new EtcdEndpointUnavailableException(message.Length > 0 ? message : "endpoint unavailable", e),

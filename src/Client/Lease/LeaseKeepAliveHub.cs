@@ -32,7 +32,9 @@ internal sealed class LeaseKeepAliveHub : IAsyncDisposable
     private AsyncDuplexStreamingCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse>? _call;
     private EndpointChannel? _endpoint;
     private Metadata? _headers;
+    private CancellationTokenSource? _streamAlive;
     private int _session;
+    private int _disposed;
     private int _failures;
     private DateTimeOffset _reconnectAt;
 
@@ -85,8 +87,10 @@ internal sealed class LeaseKeepAliveHub : IAsyncDisposable
                 {
                     await HandleAsync(message, stop).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or EtcdException)
+                catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or EtcdException
+                    || (e is OperationCanceledException && !stop.IsCancellationRequested))
                 {
+                    // A write to a stream that just broke (the reader cancels pending writes when it sees the end).
                     StreamFailed(e);
                 }
             }
@@ -181,11 +185,13 @@ internal sealed class LeaseKeepAliveHub : IAsyncDisposable
                 return;
             }
 
-            var call = new Etcdserverpb.Lease.LeaseClient(endpoint.Invoker).LeaseKeepAlive(new CallOptions(_headers, cancellationToken: stop));
+            var alive = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            var call = new Etcdserverpb.Lease.LeaseClient(endpoint.Invoker).LeaseKeepAlive(new CallOptions(_headers, cancellationToken: alive.Token));
             _call = call;
+            _streamAlive = alive;
             _endpoint = endpoint;
             var session = ++_session;
-            _ = Task.Run(() => ReadAsync(call, session, stop), CancellationToken.None);
+            _ = Task.Run(() => ReadAsync(call, session, alive), CancellationToken.None);
         }
 
         foreach (var entry in _leases.Values)
@@ -193,17 +199,17 @@ internal sealed class LeaseKeepAliveHub : IAsyncDisposable
             if (now >= entry.NextSend)
             {
                 entry.NextSend = now + ResendAfter;
-                await _call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = entry.Id }, stop).ConfigureAwait(false);
+                await _call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = entry.Id }, _streamAlive!.Token).ConfigureAwait(false);
             }
         }
     }
 
-    private async Task ReadAsync(AsyncDuplexStreamingCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse> call, int session, CancellationToken stop)
+    private async Task ReadAsync(AsyncDuplexStreamingCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse> call, int session, CancellationTokenSource alive)
     {
         Exception? error = null;
         try
         {
-            await foreach (var response in call.ResponseStream.ReadAllAsync(stop).ConfigureAwait(false))
+            await foreach (var response in call.ResponseStream.ReadAllAsync(alive.Token).ConfigureAwait(false))
             {
                 _inbox.Writer.TryWrite(new StreamResponse(session, response));
             }
@@ -214,11 +220,32 @@ internal sealed class LeaseKeepAliveHub : IAsyncDisposable
         }
 
         _inbox.Writer.TryWrite(new StreamEnded(session, error));
+        try
+        {
+            alive.Cancel(); // a write the loop may be blocked in fails now
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     private void StreamFailed(Exception? error)
     {
         var endpoint = _endpoint ?? _runner.Pool.Current;
+        if (_streamAlive is { } alive)
+        {
+            try
+            {
+                alive.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+
+            alive.Dispose();
+            _streamAlive = null;
+        }
+
         _call?.Dispose();
         _call = null;
         _endpoint = null;
@@ -250,8 +277,14 @@ internal sealed class LeaseKeepAliveHub : IAsyncDisposable
         _ = Task.Run(entry.Lost.Cancel);
     }
 
+    /// <summary>Idempotent: a container that resolved this as a service may dispose it besides the client.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _inbox.Writer.TryComplete();
         await _stop.CancelAsync().ConfigureAwait(false);
         try

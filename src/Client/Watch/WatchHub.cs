@@ -35,7 +35,9 @@ internal sealed class WatchHub : IWatchClient, IAsyncDisposable
     private AsyncDuplexStreamingCall<WatchRequest, WatchResponse>? _call;
     private EndpointChannel? _endpoint;
     private Metadata? _headers;
+    private CancellationTokenSource? _streamAlive;
     private int _session;
+    private int _disposed;
     private int _failures;
     private bool _reconnectScheduled;
 
@@ -122,9 +124,11 @@ internal sealed class WatchHub : IWatchClient, IAsyncDisposable
                 {
                     await HandleAsync(message, stop).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or EtcdException)
+                catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or EtcdException
+                    || (e is OperationCanceledException && !stop.IsCancellationRequested))
                 {
-                    // A write to a stream that just broke; the reader reports the failure and the loop reconnects.
+                    // A write to a stream that just broke (the reader cancels pending writes when it sees
+                    // the stream end); the loop reconnects.
                     StreamFailed(_session, e);
                 }
             }
@@ -162,7 +166,7 @@ internal sealed class WatchHub : IWatchClient, IAsyncDisposable
                 }
                 else
                 {
-                    await _call.RequestStream.WriteAsync(new WatchRequest { ProgressRequest = new WatchProgressRequest() }, stop).ConfigureAwait(false);
+                    await _call.RequestStream.WriteAsync(new WatchRequest { ProgressRequest = new WatchProgressRequest() }, Alive).ConfigureAwait(false);
                     p.Sent.TrySetResult();
                 }
 
@@ -193,11 +197,13 @@ internal sealed class WatchHub : IWatchClient, IAsyncDisposable
         try
         {
             _headers = await _runner.StreamHeadersAsync(endpoint, stop).ConfigureAwait(false);
-            var call = new Etcdserverpb.Watch.WatchClient(endpoint.Invoker).Watch(new CallOptions(_headers, cancellationToken: stop));
+            var alive = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            var call = new Etcdserverpb.Watch.WatchClient(endpoint.Invoker).Watch(new CallOptions(_headers, cancellationToken: alive.Token));
             _call = call;
+            _streamAlive = alive;
             _endpoint = endpoint;
             var session = ++_session;
-            _ = Task.Run(() => ReadAsync(call, session, stop), CancellationToken.None);
+            _ = Task.Run(() => ReadAsync(call, session, alive), CancellationToken.None);
 
             // Everything not yet created on this stream is (re)created, in subscription order.
             _toCreate.Clear();
@@ -213,12 +219,12 @@ internal sealed class WatchHub : IWatchClient, IAsyncDisposable
         }
     }
 
-    private async Task ReadAsync(AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call, int session, CancellationToken stop)
+    private async Task ReadAsync(AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call, int session, CancellationTokenSource alive)
     {
         Exception? error = null;
         try
         {
-            await foreach (var response in call.ResponseStream.ReadAllAsync(stop).ConfigureAwait(false))
+            await foreach (var response in call.ResponseStream.ReadAllAsync(alive.Token).ConfigureAwait(false))
             {
                 _inbox.Writer.TryWrite(new StreamResponse(session, response));
             }
@@ -229,7 +235,21 @@ internal sealed class WatchHub : IWatchClient, IAsyncDisposable
         }
 
         _inbox.Writer.TryWrite(new StreamEnded(session, error));
+        CancelQuietly(alive); // a write the loop may be blocked in fails now
     }
+
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private CancellationToken Alive => _streamAlive?.Token ?? CancellationToken.None;
 
     private async Task SendNextCreateAsync()
     {
@@ -246,7 +266,7 @@ internal sealed class WatchHub : IWatchClient, IAsyncDisposable
             }
 
             _creating = next;
-            await _call.RequestStream.WriteAsync(next.CreateRequest()).ConfigureAwait(false);
+            await _call.RequestStream.WriteAsync(next.CreateRequest(), Alive).ConfigureAwait(false);
             return;
         }
     }
@@ -367,7 +387,7 @@ internal sealed class WatchHub : IWatchClient, IAsyncDisposable
         watcher.Complete();
         if (serverId is { } id && _call is not null)
         {
-            await _call.RequestStream.WriteAsync(new WatchRequest { CancelRequest = new WatchCancelRequest { WatchId = id } }).ConfigureAwait(false);
+            await _call.RequestStream.WriteAsync(new WatchRequest { CancelRequest = new WatchCancelRequest { WatchId = id } }, Alive).ConfigureAwait(false);
         }
     }
 
@@ -392,6 +412,13 @@ internal sealed class WatchHub : IWatchClient, IAsyncDisposable
         _call = null;
         _endpoint = null;
         _session++;
+        if (_streamAlive is { } alive)
+        {
+            CancelQuietly(alive);
+            alive.Dispose();
+            _streamAlive = null;
+        }
+
         call?.Dispose();
         _byServerId.Clear();
         _creating = null;
@@ -447,8 +474,14 @@ internal sealed class WatchHub : IWatchClient, IAsyncDisposable
         }
     }
 
+    /// <summary>Idempotent: a container that resolved this as a service may dispose it besides the client.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _inbox.Writer.TryComplete();
         await _stop.CancelAsync().ConfigureAwait(false);
         try

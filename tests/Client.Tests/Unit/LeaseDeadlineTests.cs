@@ -9,12 +9,13 @@ public sealed class LeaseDeadlineTests
     [Fact]
     public async Task A_lease_that_cannot_be_renewed_is_lost_at_its_deadline_not_before()
     {
+        var logs = new Fixtures.RecordingLoggerFactory();
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         await using var root = CoordinationClient.Create(new CoordinationClientOptions
         {
             Endpoints = [$"http://127.0.0.1:{FreePorts.Next()}"], // nobody listens: no renewal can succeed
             TimeProvider = time,
-        });
+        }, logs);
         var hub = ((ClientRoot)root).KeepAliveHub;
         var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -35,7 +36,8 @@ public sealed class LeaseDeadlineTests
             await Task.WhenAny(lost.Task, Task.Delay(200, TestContext.Current.CancellationToken));
         }
 
-        await lost.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        await Task.WhenAny(lost.Task, Task.Delay(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+        Assert.True(lost.Task.IsCompleted, "not lost after the deadline; log:\n" + string.Join("\n", logs.Messages));
         Assert.True(handle.LeaseLost.IsCancellationRequested);
     }
 }
