@@ -45,3 +45,19 @@ public sealed class MaintenanceCompatibilityTests
     [Theory, MemberData(nameof(Cases))]
     public Task Matches_etcd(string scenario) => ScenarioRunner.RunAsync(Catalogue.Get(scenario), TestContext.Current.CancellationToken);
 }
+
+public sealed class WatchCompatibilityTests
+{
+    public static TheoryData<string> Cases => Catalogue.NamesIn(Catalogue.Watch);
+
+    [Theory, MemberData(nameof(Cases))]
+    public Task Matches_etcd(string scenario) => ScenarioRunner.RunAsync(Catalogue.Get(scenario), TestContext.Current.CancellationToken);
+}
+
+public sealed class LeaseCompatibilityTests
+{
+    public static TheoryData<string> Cases => Catalogue.NamesIn(Catalogue.Lease);
+
+    [Theory, MemberData(nameof(Cases))]
+    public Task Matches_etcd(string scenario) => ScenarioRunner.RunAsync(Catalogue.Get(scenario), TestContext.Current.CancellationToken);
+}

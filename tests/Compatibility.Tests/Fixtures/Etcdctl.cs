@@ -36,31 +36,7 @@ internal static class Etcdctl
         TimeSpan? timeout = null,
         CancellationToken cancellationToken = default)
     {
-        var info = new ProcessStartInfo(ExecutablePath)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            StandardInputEncoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
-        };
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("ETCDCTL", StringComparison.Ordinal)).ToList())
-        {
-            info.Environment.Remove(key);
-        }
-
-        info.Environment["ETCDCTL_API"] = "3";
-        info.ArgumentList.Add($"--endpoints={endpoint}");
-        info.ArgumentList.Add($"--write-out={format}");
-        info.ArgumentList.Add("--dial-timeout=2s");
-        info.ArgumentList.Add($"--command-timeout={(int)CommandTimeout.TotalSeconds}s");
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
+        var info = StartInfo(endpoint, args, format);
         var clock = Stopwatch.StartNew();
         using var process = new Process { StartInfo = info };
         process.Start();
@@ -98,6 +74,37 @@ internal static class Etcdctl
             ProcessRegistry.Kill(process);
             ProcessRegistry.Unregister(process);
         }
+    }
+
+    /// <summary>The process start info for one etcdctl run: API v3, bounded dial and command timeouts, no inherited ETCDCTL_* settings.</summary>
+    public static ProcessStartInfo StartInfo(string endpoint, IReadOnlyList<string> args, string format)
+    {
+        var info = new ProcessStartInfo(ExecutablePath)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+            StandardInputEncoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
+        };
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("ETCDCTL", StringComparison.Ordinal)).ToList())
+        {
+            info.Environment.Remove(key);
+        }
+
+        info.Environment["ETCDCTL_API"] = "3";
+        info.ArgumentList.Add($"--endpoints={endpoint}");
+        info.ArgumentList.Add($"--write-out={format}");
+        info.ArgumentList.Add("--dial-timeout=2s");
+        info.ArgumentList.Add($"--command-timeout={(int)CommandTimeout.TotalSeconds}s");
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return info;
     }
 
     private static async Task WriteStdinAsync(Process process, string? stdin)

@@ -10,7 +10,7 @@ namespace Coordination.Compatibility.Tests.Scenarios;
 /// Keys are chosen so that no sort has ties (Go's sort is not stable, so ties may legitimately
 /// come back in any order).
 /// </summary>
-internal static class Catalogue
+internal static partial class Catalogue
 {
     public const string Kv = "kv";
     public const string Txn = "txn";
@@ -20,7 +20,7 @@ internal static class Catalogue
 
     private static readonly Lazy<IReadOnlyDictionary<string, Scenario>> ByName = new(() =>
     {
-        var all = Build().ToList();
+        var all = Build().Concat(LeaseScenarios()).ToList();
         var duplicate = all.GroupBy(s => s.Name).FirstOrDefault(g => g.Count() > 1);
         return duplicate is not null
             ? throw new InvalidOperationException($"duplicate scenario name {duplicate.Key}")
@@ -230,6 +230,12 @@ internal static class Catalogue
             Check("hashkv is stable across calls and changes after a write", HashKvIsStableAndChangesAsync));
         yield return S(Maintenance, "snapshot-save", Put("k", "v"), Ctl("snapshot save {dir}/snap.db"),
             Check("snapshot file exists and is non-empty", side => AssertNonEmptyFileAsync(Path.Combine(side.Server.WorkDir, "snap.db"))));
+
+        // ---------------- watch (Catalogue.Watch.cs)
+        foreach (var scenario in WatchScenarios())
+        {
+            yield return scenario;
+        }
     }
 
     /// <summary>One scenario per compare target, each operator with a true and a false case.</summary>

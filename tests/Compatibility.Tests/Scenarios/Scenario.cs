@@ -88,6 +88,39 @@ internal sealed record CheckStep(string Description, Func<SideContext, Task> Che
     public override string Describe() => "check: " + Description;
 }
 
+/// <summary>
+/// Starts a long-running etcdctl (<c>watch</c>) in the background under <paramref name="Name"/>;
+/// later steps feed it lines, wait for its output and stop it.
+/// </summary>
+internal sealed record BackgroundStartStep(string Name, IReadOnlyList<string> Args, string Format = "json") : Step
+{
+    public override string Describe() => $"start [{Name}] etcdctl -w {Format} {string.Join(' ', Args)}";
+}
+
+/// <summary>Writes one line to a background etcdctl's stdin (an interactive <c>watch -i</c> command).</summary>
+internal sealed record BackgroundInputStep(string Name, string Line) : Step
+{
+    public override string Describe() => $"[{Name}] <<< {Line}";
+}
+
+/// <summary>
+/// Waits on each side until a background etcdctl's stdout satisfies <paramref name="Until"/>
+/// (bounded); a side that never gets there fails the scenario.
+/// </summary>
+internal sealed record BackgroundWaitStep(string Name, string Description, Func<string, bool> Until) : Step
+{
+    public override string Describe() => $"[{Name}] wait until {Description}";
+}
+
+/// <summary>
+/// Stops a background etcdctl (closes stdin; kills it after <paramref name="GraceMs"/>) and compares
+/// its whole output across the two servers like a <see cref="CtlStep"/>.
+/// </summary>
+internal sealed record BackgroundStopStep(string Name, int GraceMs = 0) : Step
+{
+    public override string Describe() => $"stop [{Name}] and compare its output";
+}
+
 /// <summary>What a step sees of one side: its server, its captured variables, an etcdctl bound to it.</summary>
 internal sealed partial class SideContext(string role, ServerProcess server)
 {
@@ -96,6 +129,9 @@ internal sealed partial class SideContext(string role, ServerProcess server)
     public ServerProcess Server { get; } = server;
 
     public Dictionary<string, string> Variables { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Background etcdctl processes by step name.</summary>
+    public Dictionary<string, EtcdctlSession> Sessions { get; } = new(StringComparer.Ordinal);
 
     public JsonNormalizer Normalizer { get; } = new(
     [

@@ -27,6 +27,7 @@ internal static class ScenarioRunner
         var left = new SideContext("etcd", reference);
         var right = new SideContext(TargetIsEtcd ? "etcd (self-check)" : "coordination", target);
 
+        await using var sessions = new SessionScope(left, right);
         var transcript = new StringBuilder();
         var failures = new List<string>();
         var stepNumber = 0;
@@ -46,6 +47,58 @@ internal static class ScenarioRunner
                     {
                         transcript.AppendLine(Indent(r.Stdout)).AppendLine(Indent(r.Stderr));
                     }
+                    if (differences.Count > 0)
+                    {
+                        failures.Add(Report(header, differences, l, r, left.Role, right.Role));
+                    }
+
+                    break;
+                }
+
+                case BackgroundStartStep start:
+                    foreach (var side in new[] { left, right })
+                    {
+                        side.Sessions[start.Name] = EtcdctlSession.Start(side.Server.ClientUrl, start.Args.Select(side.Expand).ToList(), start.Format);
+                    }
+
+                    transcript.AppendLine(header);
+                    break;
+
+                case BackgroundInputStep input:
+                    await Task.WhenAll(left.Sessions[input.Name].WriteLineAsync(input.Line), right.Sessions[input.Name].WriteLineAsync(input.Line)).ConfigureAwait(false);
+                    transcript.AppendLine(header);
+                    break;
+
+                case BackgroundWaitStep wait:
+                {
+                    var reached = await Task.WhenAll(
+                        left.Sessions[wait.Name].WaitUntilAsync(wait.Until, BackgroundWaitTimeout, cancellationToken),
+                        right.Sessions[wait.Name].WaitUntilAsync(wait.Until, BackgroundWaitTimeout, cancellationToken)).ConfigureAwait(false);
+                    transcript.AppendLine($"{header} -> {(reached[0] ? "reached" : "TIMED OUT")} vs {(reached[1] ? "reached" : "TIMED OUT")}");
+                    foreach (var (side, ok) in new[] { (left, reached[0]), (right, reached[1]) })
+                    {
+                        if (!ok)
+                        {
+                            failures.Add($"{header} not reached on {side.Role} in {BackgroundWaitTimeout.TotalSeconds} s; stdout so far:\n{Indent(side.Sessions[wait.Name].Stdout)}");
+                        }
+                    }
+
+                    break;
+                }
+
+                case BackgroundStopStep stop:
+                {
+                    var grace = TimeSpan.FromMilliseconds(stop.GraceMs);
+                    var results = await Task.WhenAll(left.Sessions[stop.Name].StopAsync(grace), right.Sessions[stop.Name].StopAsync(grace)).ConfigureAwait(false);
+                    var l = new SideOutcome(results[0], left.Normalizer.NormalizeStdout(results[0].Stdout), left.Normalizer.NormalizeStderr(results[0].Stderr));
+                    var r = new SideOutcome(results[1], right.Normalizer.NormalizeStdout(results[1].Stdout), right.Normalizer.NormalizeStderr(results[1].Stderr));
+                    var differences = Compare(new CtlStep([]), l, r);
+                    transcript.AppendLine($"{header}\n  -> exit {l.Result.ExitCode} vs {r.Result.ExitCode}{(differences.Count == 0 ? ", equal" : ", DIFFERENT: " + string.Join(", ", differences))}");
+                    if (Verbose)
+                    {
+                        transcript.AppendLine(Indent(r.Stdout)).AppendLine(Indent(r.Stderr));
+                    }
+
                     if (differences.Count > 0)
                     {
                         failures.Add(Report(header, differences, l, r, left.Role, right.Role));
@@ -88,6 +141,20 @@ internal static class ScenarioRunner
             }
 
             Assert.Fail(message.ToString());
+        }
+    }
+
+    private static readonly TimeSpan BackgroundWaitTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>Kills whatever background etcdctl a scenario left running.</summary>
+    private sealed class SessionScope(SideContext left, SideContext right) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var session in left.Sessions.Values.Concat(right.Sessions.Values))
+            {
+                await session.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 

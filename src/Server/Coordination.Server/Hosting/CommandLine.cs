@@ -14,6 +14,7 @@ internal static class CommandLine
         "initial-advertise-peer-urls", "initial-cluster", "initial-cluster-state", "initial-cluster-token",
         "snapshot-count", "quota-backend-bytes", "max-request-bytes", "max-txn-ops", "auto-compaction-mode",
         "auto-compaction-retention", "heartbeat-interval", "election-timeout", "restore-from-snapshot", "log-level",
+        "experimental-watch-progress-notify-interval",
     ];
 
     /// <summary>Parses flags and environment; throws <see cref="ArgumentException"/> with an operator-facing message.</summary>
@@ -80,6 +81,8 @@ internal static class CommandLine
         if (Get("heartbeat-interval") is { } hb) o = o with { HeartbeatIntervalMs = checked((int)Positive("heartbeat-interval", hb)) };
         if (Get("election-timeout") is { } et) o = o with { ElectionTimeoutMs = checked((int)Positive("election-timeout", et)) };
         if (Get("restore-from-snapshot") is { } rfs) o = o with { RestoreFromSnapshot = rfs };
+        if (Get("experimental-watch-progress-notify-interval") is { } wpni)
+            o = o with { WatchProgressNotifyInterval = GoDuration.Parse("experimental-watch-progress-notify-interval", wpni) };
         if (Get("log-level") is { } ll) o = o with { LogLevel = ll };
         if (o.InitialCluster.Count == 0)
             o = o with { InitialCluster = [(o.Name, o.InitialAdvertisePeerUrls[0])] };

@@ -60,6 +60,9 @@ internal sealed record ServerOptions
     /// <summary>Start from a state image saved by <c>etcdctl snapshot save</c> when the data dir is empty (<c>--restore-from-snapshot</c>, ours).</summary>
     public string? RestoreFromSnapshot { get; init; }
 
+    /// <summary>Interval of progress notifications to watchers that asked for them (<c>--experimental-watch-progress-notify-interval</c>, default 10m).</summary>
+    public TimeSpan WatchProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Log level: debug, info, warn, error (<c>--log-level</c>).</summary>
     public string LogLevel { get; init; } = "info";
 

@@ -37,6 +37,15 @@ internal sealed class MvccReadView : IMvccReadView
         return MvccReads.Range(Root, range, revision, Revision, options.Limit, options.CountOnly);
     }
 
+    /// <summary>
+    /// The changes on <paramref name="range"/> with revisions in [<paramref name="from"/>,
+    /// <paramref name="to"/>] (to is capped at <see cref="Revision"/>), whole revisions only, at
+    /// most about <paramref name="maxEvents"/> events; see <see cref="MvccHistory.Read"/>.
+    /// </summary>
+    /// <exception cref="Errors.EtcdException">Compacted when <paramref name="from"/> is below <see cref="CompactRevision"/>.</exception>
+    public MvccHistoryBatch History(KeyRange range, long from, long to, int maxEvents) =>
+        MvccHistory.Read(this, range, from, to, maxEvents);
+
     /// <summary>Visits every kept key history in key order (hashing, images, lease recovery).</summary>
     public void ForEachHistory(Func<KeyHistory, bool> visit)
     {

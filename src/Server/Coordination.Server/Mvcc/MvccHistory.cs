@@ -1,0 +1,102 @@
+using Coordination.Server.Errors;
+using Mvccpb;
+
+namespace Coordination.Server.Mvcc;
+
+/// <summary>
+/// Reads the changes of a key range between two revisions from a tree root (a watcher's catch-up,
+/// etcd's rangeEvents over the backend's revision index).
+/// </summary>
+internal static class MvccHistory
+{
+    /// <summary>
+    /// The events on keys of <paramref name="range"/> with main revision in
+    /// [<paramref name="from"/>, <paramref name="to"/>], in revision order. A revision is never
+    /// split: once <paramref name="maxEvents"/> is reached the batch ends at the last whole revision
+    /// (but always holds at least one whole revision when there is one).
+    /// </summary>
+    public static MvccHistoryBatch Read(MvccReadView view, in KeyRange range, long from, long to, int maxEvents)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxEvents, 1);
+        if (from < view.CompactRevision)
+        {
+            throw EtcdErrors.Compacted.ToException();
+        }
+
+        to = Math.Min(to, view.Revision);
+        if (from > to)
+        {
+            return new MvccHistoryBatch([], [], from);
+        }
+
+        var found = new List<(KeyHistory History, int Index)>();
+        PersistentBTree.Scan(view.Root, range, history =>
+        {
+            ReadOnlySpan<KeyRecord> records = history.Records;
+            for (int i = records.Length - 1; i >= 0 && records[i].Main >= from; i--)
+            {
+                if (records[i].Main <= to)
+                {
+                    found.Add((history, i));
+                }
+            }
+
+            return true;
+        });
+
+        found.Sort(static (a, b) => a.History.Records[a.Index].Revision.CompareTo(b.History.Records[b.Index].Revision));
+        int take = found.Count;
+        long next = to + 1;
+        if (take > maxEvents)
+        {
+            // Cut before the first revision that would cross the limit, unless it is the first one.
+            long boundary = found[maxEvents].History.Records[found[maxEvents].Index].Main;
+            take = maxEvents;
+            while (take > 0 && found[take - 1].History.Records[found[take - 1].Index].Main == boundary)
+            {
+                take--;
+            }
+
+            if (take == 0)
+            {
+                take = maxEvents;
+                while (take < found.Count && found[take].History.Records[found[take].Index].Main == boundary)
+                {
+                    take++;
+                }
+            }
+
+            if (take < found.Count)
+            {
+                next = found[take].History.Records[found[take].Index].Main;
+            }
+        }
+
+        var events = new Event[take];
+        var previous = new KeyValue?[take];
+        for (int i = 0; i < take; i++)
+        {
+            (KeyHistory history, int index) = found[i];
+            ref readonly KeyRecord record = ref history.Records[index];
+            events[i] = record.IsTombstone
+                ? new Event { Type = Event.Types.EventType.Delete, Kv = new KeyValue { Key = history.Key, ModRevision = record.Main } }
+                : new Event { Type = Event.Types.EventType.Put, Kv = history.ToKeyValue(record) };
+            previous[i] = PreviousOf(history, index);
+        }
+
+        return new MvccHistoryBatch(events, previous, next);
+    }
+
+    private static KeyValue? PreviousOf(KeyHistory history, int index)
+    {
+        // The record before is the key's version at (this revision - 1) unless it was a deletion;
+        // a first kept record has no predecessor (never existed, or compacted away).
+        if (index == 0)
+        {
+            return null;
+        }
+
+        ref readonly KeyRecord before = ref history.Records[index - 1];
+        return before.IsTombstone ? null : history.ToKeyValue(before);
+    }
+}

@@ -1,0 +1,80 @@
+using Coordination.Server.Hosting;
+using Coordination.Server.Node;
+using Coordination.Server.Watch;
+using Etcdserverpb;
+using Grpc.Core;
+
+namespace Coordination.Server.Services;
+
+/// <summary>
+/// etcd's Watch service: one <see cref="WatchStream"/> per gRPC stream. The receive loop turns
+/// requests into hub calls; the send loop drains the stream's buffer, stamps headers and
+/// fragments large responses for watchers that asked for it.
+/// </summary>
+internal sealed class WatchService(WatchHub hub, CoordinationNode node, ServerOptions options) : Etcdserverpb.Watch.WatchBase
+{
+    public override async Task Watch(IAsyncStreamReader<WatchRequest> requestStream, IServerStreamWriter<WatchResponse> responseStream, ServerCallContext context)
+    {
+        using var stream = hub.OpenStream();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        Task sending = SendAsync(stream, responseStream, stop.Token);
+        try
+        {
+            while (await requestStream.MoveNext(stop.Token).ConfigureAwait(false))
+            {
+                WatchRequest request = requestStream.Current;
+                switch (request.RequestUnionCase)
+                {
+                    case WatchRequest.RequestUnionOneofCase.CreateRequest:
+                        stream.Create(request.CreateRequest);
+                        break;
+                    case WatchRequest.RequestUnionOneofCase.CancelRequest:
+                        stream.Cancel(request.CancelRequest.WatchId);
+                        break;
+                    case WatchRequest.RequestUnionOneofCase.ProgressRequest:
+                        stream.RequestProgress();
+                        break;
+                }
+
+                if (sending.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await sending.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The stream ended; nothing left to send.
+            }
+        }
+    }
+
+    private async Task SendAsync(WatchStream stream, IServerStreamWriter<WatchResponse> responseStream, CancellationToken cancellationToken)
+    {
+        while (await stream.ReadAsync(cancellationToken).ConfigureAwait(false) is { } outbound)
+        {
+            WatchResponse response = outbound.Response;
+            ResponseHeader header = response.Header;
+            header.ClusterId = node.Identity.ClusterId;
+            header.MemberId = node.Identity.MemberId;
+            header.RaftTerm = node.RaftTerm;
+            if (!outbound.Fragment)
+            {
+                await responseStream.WriteAsync(response, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            foreach (WatchResponse part in WatchResponseFragmenter.Split(response, options.MaxReceiveMessageBytes))
+            {
+                await responseStream.WriteAsync(part, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+}
