@@ -35,12 +35,14 @@ public enum TargetKind
 /// </summary>
 public static class TargetMatrix
 {
-    /// <summary>What our server implements today. Watch and Lease are being built on other branches;
-    /// Auth and membership changes are not implemented.</summary>
+    /// <summary>What our server implements today. Auth and membership changes (MemberAdd, Promote,
+    /// Remove, Update) are not implemented yet.</summary>
     private static readonly ContractGroup[] CoordinationSupports =
     [
         ContractGroup.Kv,
         ContractGroup.Txn,
+        ContractGroup.Watch,
+        ContractGroup.Lease,
         ContractGroup.ClusterRead,
         ContractGroup.Maintenance,
     ];
