@@ -12,22 +12,25 @@ namespace Coordination.Client.Tests.Resilience;
 /// A proxy delivers a write to a real etcd and then cuts the connection before the answer comes
 /// back. The client must report that the outcome is unknown and must not send the write again;
 /// the key's version tells how many times it was applied. A deliberately naive client that retries
-/// blindly is the negative control: the same check catches its double write.
+/// blindly is the negative control: the same check catches its double write. Runs against a real
+/// etcd 3.4 and against our server.
 /// </summary>
-public sealed class NoBlindRetryTests : IAsyncLifetime
+public abstract class NoBlindRetryTests : IAsyncLifetime
 {
-    private EtcdProcess? _etcd;
+    private ServerProcess? _etcd;
     private TcpProxy? _proxy;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private EtcdProcess Etcd => _etcd!;
+    private ServerProcess Etcd => _etcd!;
+
+    private protected abstract Task<ServerProcess> StartServerAsync();
 
     private TcpProxy Proxy => _proxy!;
 
     public async ValueTask InitializeAsync()
     {
-        _etcd = await EtcdProcess.StartNewAsync(Ct);
+        _etcd = await StartServerAsync();
         _proxy = new TcpProxy(_etcd.ClientPort);
     }
 
@@ -158,4 +161,14 @@ public sealed class NoBlindRetryTests : IAsyncLifetime
 
     private static async Task<long> RevisionAsync(ICoordinationClient client) =>
         (await client.Kv.GetPrefixAsync("/nbr/none", cancellationToken: Ct)).Header.Revision;
+}
+
+public sealed class NoBlindRetryOnEtcd : NoBlindRetryTests
+{
+    private protected override async Task<ServerProcess> StartServerAsync() => await EtcdProcess.StartNewAsync(TestContext.Current.CancellationToken);
+}
+
+public sealed class NoBlindRetryOnCoordination : NoBlindRetryTests
+{
+    private protected override async Task<ServerProcess> StartServerAsync() => await CoordinationProcess.StartNewAsync(TestContext.Current.CancellationToken);
 }
