@@ -48,7 +48,7 @@ internal static class ErrorMapper
                 || message.StartsWith("grpc: trying to send message larger than max", StringComparison.Ordinal)
                 || (code == StatusCode.ResourceExhausted && message.StartsWith("Received message exceeds the maximum configured message size", StringComparison.Ordinal))
                 => new EtcdRequestTooLargeException(code, message, e),
-            _ when code == StatusCode.Unavailable && IsTransportFailure(e)
+            _ when NeverSent(e) || (code == StatusCode.Unavailable && IsTransportFailure(e))
                 => new EtcdEndpointUnavailableException(message.Length > 0 ? message : "endpoint unavailable", e),
             _ => new EtcdException(code, message, e),
         };
@@ -70,7 +70,8 @@ internal static class ErrorMapper
     /// </summary>
     public static bool NeverSent(RpcException e)
     {
-        if (e.StatusCode != StatusCode.Unavailable)
+        // grpc-dotnet reports a refused connection as Unavailable and a failed TLS handshake as Internal.
+        if (e.StatusCode is not (StatusCode.Unavailable or StatusCode.Internal))
         {
             return false;
         }

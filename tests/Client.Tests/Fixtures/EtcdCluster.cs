@@ -11,8 +11,11 @@ internal sealed class EtcdCluster : IAsyncDisposable
     private readonly int[] _clientPorts;
     private readonly int[] _peerPorts;
 
-    private EtcdCluster(int size)
+    private readonly TlsMaterial? _tls;
+
+    private EtcdCluster(int size, TlsMaterial? tls)
     {
+        _tls = tls;
         _processes = new Process?[size];
         _clientPorts = [.. Enumerable.Range(0, size).Select(_ => FreePorts.Next())];
         _peerPorts = [.. Enumerable.Range(0, size).Select(_ => FreePorts.Next())];
@@ -20,11 +23,14 @@ internal sealed class EtcdCluster : IAsyncDisposable
 
     public OutputBuffer Log { get; } = new();
 
-    public IReadOnlyList<string> ClientUrls => [.. _clientPorts.Select(p => $"http://127.0.0.1:{p}")];
+    public IReadOnlyList<string> ClientUrls => [.. _clientPorts.Select(p => $"{Scheme}://127.0.0.1:{p}")];
 
-    public static async Task<EtcdCluster> StartAsync(int size, CancellationToken cancellationToken)
+    private string Scheme => _tls is null ? "http" : "https";
+
+    /// <summary>Starts <paramref name="size"/> members; with <paramref name="tls"/> the client URLs are https and require a client certificate.</summary>
+    public static async Task<EtcdCluster> StartAsync(int size, CancellationToken cancellationToken, TlsMaterial? tls = null)
     {
-        var cluster = new EtcdCluster(size);
+        var cluster = new EtcdCluster(size, tls);
         try
         {
             var initial = string.Join(',', Enumerable.Range(0, size).Select(i => $"m{i}=http://127.0.0.1:{cluster._peerPorts[i]}"));
@@ -75,8 +81,8 @@ internal sealed class EtcdCluster : IAsyncDisposable
         [
             "--name", $"m{i}",
             "--data-dir", Path.Combine(_root, $"m{i}"),
-            "--listen-client-urls", $"http://127.0.0.1:{_clientPorts[i]}",
-            "--advertise-client-urls", $"http://127.0.0.1:{_clientPorts[i]}",
+            "--listen-client-urls", $"{Scheme}://127.0.0.1:{_clientPorts[i]}",
+            "--advertise-client-urls", $"{Scheme}://127.0.0.1:{_clientPorts[i]}",
             "--listen-peer-urls", $"http://127.0.0.1:{_peerPorts[i]}",
             "--initial-advertise-peer-urls", $"http://127.0.0.1:{_peerPorts[i]}",
             "--initial-cluster", initialCluster,
@@ -84,6 +90,11 @@ internal sealed class EtcdCluster : IAsyncDisposable
             "--initial-cluster-token", Path.GetFileName(_root),
             "--heartbeat-interval", "50",
             "--election-timeout", "500",
+            .. (_tls is null ? [] : new[]
+            {
+                "--cert-file", _tls.ServerCertificateFile, "--key-file", _tls.ServerKeyFile,
+                "--trusted-ca-file", _tls.CaFile, "--client-cert-auth",
+            }),
         ];
         foreach (var a in args)
         {
@@ -107,13 +118,13 @@ internal sealed class EtcdCluster : IAsyncDisposable
 
     private async Task WaitHealthyAsync(int i, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        using var http = new HttpClient(_tls?.CreateHandler() ?? new HttpClientHandler()) { Timeout = TimeSpan.FromSeconds(2) };
         var started = Stopwatch.StartNew();
         while (started.Elapsed < TimeSpan.FromSeconds(30))
         {
             try
             {
-                var body = await http.GetStringAsync($"http://127.0.0.1:{_clientPorts[i]}/health", cancellationToken);
+                var body = await http.GetStringAsync($"{Scheme}://127.0.0.1:{_clientPorts[i]}/health", cancellationToken);
                 if (body.Contains("\"true\"", StringComparison.Ordinal))
                 {
                     return;

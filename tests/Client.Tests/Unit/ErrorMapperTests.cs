@@ -45,11 +45,15 @@ public sealed class ErrorMapperTests
             new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused")));
         var broken = new RpcException(new Status(StatusCode.Unavailable, "response ended",
             new HttpRequestException(HttpRequestError.ResponseEnded, "The response ended prematurely")));
+        var tls = new RpcException(new Status(StatusCode.Internal, "Error starting gRPC call.",
+            new HttpRequestException(HttpRequestError.SecureConnectionError, "The SSL connection could not be established")));
         var bare = new RpcException(new Status(StatusCode.Unavailable, "unavailable"));
         var timeout = new RpcException(new Status(StatusCode.DeadlineExceeded, "deadline",
             new HttpRequestException(HttpRequestError.ConnectionError, "would not matter")));
 
         Assert.True(ErrorMapper.NeverSent(refused));
+        Assert.True(ErrorMapper.NeverSent(tls));
+        Assert.IsType<EtcdEndpointUnavailableException>(ErrorMapper.Map(tls));
         Assert.False(ErrorMapper.NeverSent(broken));
         Assert.False(ErrorMapper.NeverSent(bare));
         Assert.False(ErrorMapper.NeverSent(timeout));
