@@ -29,11 +29,11 @@ internal sealed class CallRunner
         _auth = auth;
         _telemetry = telemetry;
         _logger = logger;
-        _retry = new ResiliencePipelineBuilder { TimeProvider = options.TimeProvider }
+        _retry = options.MaxRetries <= 0 ? ResiliencePipeline.Empty : new ResiliencePipelineBuilder { TimeProvider = options.TimeProvider }
             .AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = new PredicateBuilder().Handle<RetryableFailure>(),
-                MaxRetryAttempts = Math.Max(0, options.MaxRetries),
+                MaxRetryAttempts = options.MaxRetries,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = options.RetryBaseDelay > TimeSpan.Zero ? options.RetryBaseDelay : TimeSpan.FromMilliseconds(1),

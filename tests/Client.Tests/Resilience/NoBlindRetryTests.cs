@@ -140,13 +140,15 @@ public abstract class NoBlindRetryTests : IAsyncLifetime
         Assert.Contains(logs.Messages, m => m.StartsWith("KV/Put", StringComparison.Ordinal) && m.Contains(dead, StringComparison.Ordinal) && m.EndsWith("retrying", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task With_every_endpoint_refusing_a_write_fails_as_unavailable_not_as_unknown()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public async Task With_every_endpoint_refusing_a_write_fails_as_unavailable_not_as_unknown(int maxRetries)
     {
         await using var client = CoordinationClient.Create(new CoordinationClientOptions
         {
             Endpoints = [$"http://127.0.0.1:{FreePorts.Next()}"],
-            MaxRetries = 2,
+            MaxRetries = maxRetries,
         });
 
         await Assert.ThrowsAsync<EtcdEndpointUnavailableException>(() => client.Kv.PutAsync("/nbr/nowhere", "v", cancellationToken: Ct));
