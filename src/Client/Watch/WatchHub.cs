@@ -281,11 +281,22 @@ internal sealed class WatchHub : IWatchClient, IAsyncDisposable
             {
                 if (response.Canceled)
                 {
+                    var error = CancelError(response);
+                    if (error is EtcdInvalidAuthTokenException && watcher.AuthRefusals++ < 3)
+                    {
+                        // The stream's token expired (typically on a re-opened stream): authenticate
+                        // again and re-open, which re-creates every watch with the new token.
+                        _runner.Auth.Invalidate(_headers);
+                        StreamFailed(_session, error);
+                        return;
+                    }
+
                     Remove(watcher);
-                    watcher.Fail(CancelError(response));
+                    watcher.Fail(error);
                 }
                 else
                 {
+                    watcher.AuthRefusals = 0;
                     watcher.ServerId = response.WatchId;
                     _byServerId[response.WatchId] = watcher;
                     watcher.OnCreated(response.Header?.Revision ?? 0);
@@ -375,9 +386,16 @@ internal sealed class WatchHub : IWatchClient, IAsyncDisposable
         }
 
         var reason = response.CancelReason;
-        return string.IsNullOrEmpty(reason)
-            ? new EtcdFutureRevisionException("etcdserver: mvcc: required revision is a future revision")
-            : ErrorMapper.Map(new RpcException(new Status(StatusCode.FailedPrecondition, reason)));
+        if (string.IsNullOrEmpty(reason))
+        {
+            return new EtcdFutureRevisionException("etcdserver: mvcc: required revision is a future revision");
+        }
+
+        // Auth failures arrive as the full gRPC error text: "rpc error: code = X desc = etcdserver: ...".
+        const string Desc = " desc = ";
+        var at = reason.IndexOf(Desc, StringComparison.Ordinal);
+        var message = reason.StartsWith("rpc error:", StringComparison.Ordinal) && at >= 0 ? reason[(at + Desc.Length)..] : reason;
+        return ErrorMapper.Map(new RpcException(new Status(StatusCode.FailedPrecondition, message)));
     }
 
     private async Task CancelAsync(Watcher watcher)

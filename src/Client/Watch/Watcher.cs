@@ -29,6 +29,9 @@ internal sealed class Watcher : IWatchSubscription
     /// <summary>The lowest revision not yet delivered; 0 until created for a watch "from now".</summary>
     public long NextRevision { get; set; }
 
+    /// <summary>Creations refused for an invalid auth token since the last success (bounded re-authentication).</summary>
+    public int AuthRefusals { get; set; }
+
     /// <summary>The id on the current stream, or null while not created on it.</summary>
     public long? ServerId { get; set; }
 

@@ -75,6 +75,45 @@ public abstract class AuthContract(ContractTarget target) : ContractBase(target,
             Assert.Equal("secret", await open.Kv.GetStringAsync("/private", Ct));
         }
     }
+
+    [Fact]
+    public async Task A_watch_reopened_after_its_token_expired_authenticates_again_and_misses_nothing()
+    {
+        await using var server = await Target.StartPrivateAsync(["--auth-token-ttl", "1"]);
+        Assert.SkipWhen(server is null, $"{Target.Kind} cannot start a private server.");
+        await using (var setup = CoordinationClient.Create(server!.ClientUrl))
+        {
+            await setup.Auth.AddUserAsync("root", "rootpw", Ct);
+            await setup.Auth.GrantRoleAsync("root", "root", Ct);
+            await setup.Auth.EnableAsync(Ct);
+        }
+
+        await using var proxy = new TcpProxy(server.ClientPort);
+        var logs = new RecordingLoggerFactory();
+        await using var watching = CoordinationClient.Create(new CoordinationClientOptions { Endpoints = [proxy.Url], Username = "root", Password = "rootpw" }, logs);
+        await using var writer = CoordinationClient.Create(new CoordinationClientOptions { Endpoints = [server.ClientUrl], Username = "root", Password = "rootpw" });
+        await using var watch = await watching.Watch.WatchPrefixAsync("/w/", cancellationToken: Ct);
+        var first = await writer.Kv.PutAsync("/w/1", "before", cancellationToken: Ct);
+
+        await Task.Delay(TimeSpan.FromSeconds(3), Ct); // the watching client's token expires
+        proxy.DropAll();
+        var second = await writer.Kv.PutAsync("/w/2", "after", cancellationToken: Ct);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(20));
+        var seen = new List<long>();
+        await foreach (var e in watch.EventsAsync(timeout.Token))
+        {
+            seen.Add(e.Kv.ModRevision);
+            if (seen.Count == 2)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal([first.Header.Revision, second.Header.Revision], seen);
+        Assert.True(logs.Count("Auth token refreshed") >= 2, "the watch stream was not re-authenticated");
+    }
 }
 
 [Collection(EtcdCollection.Name)]

@@ -67,4 +67,23 @@ public sealed class FailoverTests
         Assert.Equal("alive", await client.Kv.GetStringAsync(Prefix + "leased", Ct));
         Assert.NotEqual(used, client.KeepAliveHub.StreamEndpoint);
     }
+
+    [Fact]
+    public async Task Leadership_moves_to_the_member_named_and_a_non_leader_refuses_to_move_it()
+    {
+        await using var cluster = await EtcdCluster.StartAsync(3, Ct);
+        await using var client = CoordinationClient.Create(new CoordinationClientOptions { Endpoints = [.. cluster.ClientUrls] });
+        var members = await client.Cluster.ListAsync(Ct);
+        var leaderId = (await client.Maintenance.StatusAsync(cluster.ClientUrls[0], Ct)).Leader;
+        var leaderUrl = members.Single(m => m.Id == leaderId).ClientUrls[0];
+        var target = members.First(m => m.Id != leaderId);
+        var bystander = members.First(m => m.Id != leaderId && m.Id != target.Id);
+
+        var refused = await Assert.ThrowsAsync<EtcdException>(() => client.Maintenance.MoveLeaderAsync(target.Id, bystander.ClientUrls[0], Ct));
+        Assert.Equal("etcdserver: not leader", refused.Message);
+
+        await client.Maintenance.MoveLeaderAsync(target.Id, leaderUrl, Ct);
+
+        Assert.Equal(target.Id, (await client.Maintenance.StatusAsync(target.ClientUrls[0], Ct)).Leader);
+    }
 }
