@@ -125,6 +125,7 @@ internal sealed class LeaseKeepAliveHub : IAsyncDisposable
                 if (_leases.TryGetValue(remove.Handle.LeaseId, out var held) && held.Handles.Remove(remove.Handle) && held.Handles.Count == 0)
                 {
                     _leases.Remove(held.Id);
+                    held.Lost.Dispose(); // no longer kept alive: nobody is told about its fate any more
                 }
 
                 break;
