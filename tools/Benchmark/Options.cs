@@ -24,6 +24,8 @@ internal sealed class Options
           --total N             requests (default 10000)
           --duration SECONDS    run for this long instead (with --total too: whichever comes first)
           --request-timeout S   per-request deadline in seconds (default 30)
+          --api stub|sdk        put and range through the raw generated stub (default) or the
+                                Coordination.Client SDK (one SDK client per --conns), to measure its overhead
         Flags accept both --flag value and --flag=value, before or after the mode.
         """;
 
@@ -40,6 +42,9 @@ internal sealed class Options
     public IReadOnlyList<string> Endpoints { get; private set; } = ["http://127.0.0.1:2379"];
 
     public int Conns { get; private set; } = 1;
+
+    /// <summary>"stub" (raw generated gRPC stub) or "sdk" (Coordination.Client).</summary>
+    public string Api { get; private set; } = "stub";
 
     public int Clients { get; private set; } = 1;
 
@@ -122,6 +127,9 @@ internal sealed class Options
 
                     break;
                 case "conns": o.Conns = ParseInt(name, value, 1); break;
+                case "api":
+                    o.Api = value is "stub" or "sdk" ? value : throw new FormatException("--api must be stub or sdk");
+                    break;
                 case "clients": o.Clients = ParseInt(name, value, 1); break;
                 case "total": o.Total = ParseLong(name, value, 1); totalSet = true; break;
                 case "duration": o.DurationSeconds = ParseDouble(name, value); break;

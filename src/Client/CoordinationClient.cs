@@ -1,0 +1,133 @@
+using System.Diagnostics.Metrics;
+using Coordination.Client.Auth;
+using Coordination.Client.Cluster;
+using Coordination.Client.Diagnostics;
+using Coordination.Client.Kv;
+using Coordination.Client.Lease;
+using Coordination.Client.Maintenance;
+using Coordination.Client.Transport;
+using Coordination.Client.Watch;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Coordination.Client;
+
+/// <summary>Creates clients without dependency injection.</summary>
+public static class CoordinationClient
+{
+    /// <summary>Creates a client for <paramref name="options"/>; dispose it when the application stops.</summary>
+    /// <param name="options">Endpoints, credentials, TLS and timeouts.</param>
+    /// <param name="loggerFactory">Where the client logs; none when null.</param>
+    /// <param name="meterFactory">Creates the client's meter; a standalone meter when null.</param>
+    public static ICoordinationClient Create(CoordinationClientOptions options, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        CoordinationClientOptionsValidator.ThrowIfInvalid(options);
+        return new ClientRoot(options, loggerFactory ?? NullLoggerFactory.Instance, meterFactory);
+    }
+
+    /// <summary>Creates a client for a comma-separated endpoint list, with default options.</summary>
+    public static ICoordinationClient Create(string endpoints) =>
+        Create(new CoordinationClientOptions { Endpoints = [.. endpoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] });
+}
+
+/// <summary>The composition root of one client: transport, the per-service clients, and the background loops.</summary>
+internal sealed class ClientRoot : ICoordinationClient
+{
+    private readonly CoordinationClientOptions _options;
+    private readonly ILogger _logger;
+    private readonly ClientTelemetry _telemetry;
+    private readonly EndpointPool _pool;
+    private readonly WatchHub _watch;
+    private readonly LeaseKeepAliveHub _keepAlive;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _sync;
+    private int _disposed;
+
+    public ClientRoot(CoordinationClientOptions options, ILoggerFactory loggerFactory, IMeterFactory? meterFactory)
+    {
+        _options = options;
+        _logger = loggerFactory.CreateLogger("Coordination.Client");
+        _telemetry = new ClientTelemetry(meterFactory);
+        _pool = new EndpointPool(new ChannelFactory(options, loggerFactory), options, _logger);
+        Runner = new CallRunner(options, _pool, new AuthTokenProvider(options, _logger), _telemetry, _logger);
+        Kv = new KvClient(Runner);
+        _watch = new WatchHub(Runner, options, _telemetry, _logger);
+        _keepAlive = new LeaseKeepAliveHub(Runner, options, _telemetry, _logger);
+        Lease = new LeaseClient(Runner, _keepAlive, options);
+        Cluster = new ClusterClient(Runner);
+        Maintenance = new MaintenanceClient(Runner);
+        Auth = new AuthClient(Runner);
+        _sync = options.EndpointSyncInterval is { } interval && interval > TimeSpan.Zero
+            ? Task.Run(() => SyncLoopAsync(interval, _stop.Token))
+            : Task.CompletedTask;
+    }
+
+    internal CallRunner Runner { get; }
+
+    internal WatchHub WatchHub => _watch;
+
+    internal LeaseKeepAliveHub KeepAliveHub => _keepAlive;
+
+    public IKvClient Kv { get; }
+
+    public IWatchClient Watch => _watch;
+
+    public ILeaseClient Lease { get; }
+
+    public IClusterClient Cluster { get; }
+
+    public IMaintenanceClient Maintenance { get; }
+
+    public IAuthClient Auth { get; }
+
+    public IReadOnlyList<string> Endpoints => _pool.Addresses;
+
+    public async Task SyncEndpointsAsync(CancellationToken cancellationToken = default)
+    {
+        var members = await Cluster.ListAsync(cancellationToken).ConfigureAwait(false);
+        var urls = members.Where(m => !m.IsLearner).SelectMany(m => m.ClientUrls).ToList();
+        if (urls.Count > 0)
+        {
+            _pool.Replace(urls);
+        }
+    }
+
+    private async Task SyncLoopAsync(TimeSpan interval, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(interval, _options.TimeProvider);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                try
+                {
+                    await SyncEndpointsAsync(stop).ConfigureAwait(false);
+                }
+                catch (EtcdException e)
+                {
+                    Log.EndpointSyncFailed(_logger, e);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _sync.ConfigureAwait(false);
+        await _watch.DisposeAsync().ConfigureAwait(false);
+        await _keepAlive.DisposeAsync().ConfigureAwait(false);
+        _pool.Dispose();
+        _telemetry.Dispose();
+        _stop.Dispose();
+    }
+}
