@@ -1,4 +1,5 @@
 using Coordination.Raft;
+using Coordination.Server.Auth;
 using Coordination.Raft.Protocol;
 using Coordination.Server.Concurrency;
 using Coordination.Server.Lease;
@@ -61,17 +62,18 @@ internal sealed class ServerHost : IAsyncDisposable
         if (options.RestoreFromSnapshot is { } restoreFile) SnapshotRestore.Seed(restoreFile, snapshotter, walDir, identity, logger);
 
         var watchHub = new WatchHub(new WatchHubOptions { ProgressNotifyInterval = options.WatchProgressNotifyInterval }, time);
+        var tokens = new SimpleTokens(time, options.AuthTokenTtl);
         ServerStateMachine stateMachine;
         SnapshotMetadata? snapshotMeta = null;
         if (snapshotter.TryLoadNewest(out var snapshot))
         {
             snapshotMeta = snapshot.Metadata;
-            using (var image = snapshot.OpenImage()) stateMachine = ServerStateMachine.Restore(image, options, watchHub);
+            using (var image = snapshot.OpenImage()) stateMachine = ServerStateMachine.Restore(image, options, watchHub, tokens);
             logger.LogInformation("recovered state from snapshot at index {Index} (term {Term})", snapshotMeta.Index, snapshotMeta.Term);
         }
         else
         {
-            stateMachine = new ServerStateMachine(options, watchHub);
+            stateMachine = new ServerStateMachine(options, watchHub, tokens);
         }
         watchHub.Attach(stateMachine.Store);
 
@@ -115,11 +117,13 @@ internal sealed class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton<IKeyWatcher>(watchHub);
         builder.Services.AddSingleton(new Locks(node, watchHub));
         builder.Services.AddSingleton(new Elections(node, watchHub));
+        builder.Services.AddSingleton(new AuthGate(stateMachine.Auth, tokens, stateMachine.Leases));
         builder.Services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = options.MaxReceiveMessageBytes;
             o.MaxSendMessageSize = null;
             o.Interceptors.Add<EtcdErrorInterceptor>();
+            o.Interceptors.Add<AuthInterceptor>();
         });
         builder.Services.UseEtcdServiceBinding();
         builder.WebHost.ConfigureKestrel(k =>
@@ -148,7 +152,7 @@ internal sealed class ServerHost : IAsyncDisposable
         app.MapGrpcService<ClusterService>();
         app.MapGrpcService<WatchService>();
         app.MapGrpcService<LeaseService>();
-        app.MapGrpcService<UnimplementedServices.Auth>();
+        app.MapGrpcService<AuthService>();
         app.MapGrpcService<LockService>();
         app.MapGrpcService<ElectionService>();
         HttpEndpoints.Map(app);

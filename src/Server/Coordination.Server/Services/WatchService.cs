@@ -1,3 +1,4 @@
+using Coordination.Server.Auth;
 using Coordination.Server.Hosting;
 using Coordination.Server.Node;
 using Coordination.Server.Watch;
@@ -11,7 +12,7 @@ namespace Coordination.Server.Services;
 /// requests into hub calls; the send loop drains the stream's buffer, stamps headers and
 /// fragments large responses for watchers that asked for it.
 /// </summary>
-internal sealed class WatchService(WatchHub hub, CoordinationNode node, ServerOptions options) : Etcdserverpb.Watch.WatchBase
+internal sealed class WatchService(WatchHub hub, CoordinationNode node, ServerOptions options, AuthGate auth) : Etcdserverpb.Watch.WatchBase
 {
     public override async Task Watch(IAsyncStreamReader<WatchRequest> requestStream, IServerStreamWriter<WatchResponse> responseStream, ServerCallContext context)
     {
@@ -26,7 +27,8 @@ internal sealed class WatchService(WatchHub hub, CoordinationNode node, ServerOp
                 switch (request.RequestUnionCase)
                 {
                     case WatchRequest.RequestUnionOneofCase.CreateRequest:
-                        stream.Create(request.CreateRequest);
+                        if (auth.RefuseWatch(request.CreateRequest, context) is { } refusal) stream.Refuse(refusal);
+                        else stream.Create(request.CreateRequest);
                         break;
                     case WatchRequest.RequestUnionOneofCase.CancelRequest:
                         stream.Cancel(request.CancelRequest.WatchId);

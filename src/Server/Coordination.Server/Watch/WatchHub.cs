@@ -156,6 +156,15 @@ internal sealed class WatchHub : IMvccCommitObserver, IKeyWatcher
 
     // ------------------------------------------------------------------ stream requests
 
+    /// <summary>Refuses a create on <paramref name="stream"/> with <paramref name="reason"/> (etcd's answer to a create it will not serve).</summary>
+    internal void Refuse(WatchStream stream, string reason)
+    {
+        lock (_gate)
+        {
+            stream.EnqueueControl(new WatchResponse { Header = Header(_notifiedRevision), WatchId = -1, Created = true, Canceled = true, CancelReason = reason });
+        }
+    }
+
     /// <summary>Handles a create request on <paramref name="stream"/> (etcd's recvLoop create branch).</summary>
     internal void Create(WatchStream stream, WatchCreateRequest request)
     {

@@ -40,6 +40,9 @@ internal sealed class WatchStream : IDisposable
     /// <summary>Creates a watcher (or queues the create's error response).</summary>
     public void Create(WatchCreateRequest request) => _hub.Create(this, request);
 
+    /// <summary>Answers a create that may not proceed (for example for lack of permission): created and canceled, watch id -1, with <paramref name="reason"/>.</summary>
+    public void Refuse(string reason) => _hub.Refuse(this, reason);
+
     /// <summary>Cancels a watcher; an unknown id gets no response, as in etcd.</summary>
     public void Cancel(long watchId) => _hub.Cancel(this, watchId);
 
