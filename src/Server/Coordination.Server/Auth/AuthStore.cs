@@ -15,11 +15,11 @@ internal sealed class AuthStore
     private readonly object _gate = new();
     private readonly SortedDictionary<string, AuthUser> _users = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, List<Permission>> _roles = new(StringComparer.Ordinal);
-    private bool _enabled;
+    private volatile bool _enabled;
     private ulong _revision = 1;
 
     /// <summary>True once AuthEnable has been applied (until AuthDisable).</summary>
-    public bool Enabled { get { lock (_gate) return _enabled; } }
+    public bool Enabled => _enabled; // read on every call: lock-free
 
     /// <summary>Bumped by every applied change.</summary>
     public ulong Revision { get { lock (_gate) return _revision; } }
