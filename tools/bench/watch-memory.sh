@@ -7,7 +7,7 @@
 # (idle), then run tools/Benchmark watch mode while sampling the server's RSS every 100 ms (peak):
 #   A. creation only:   --watchers 10000 --streams 100 --watched-keys 10000 --total 1
 #   B. 1,000 writes/s:   same watchers, --put-rate 1000 --total 5000 (one watcher per key: 1,000 events/s)
-#   C. write throughput: --clients 64 --total 20000 put (no watchers) vs the same puts with the 10,000 watchers
+#   C. write throughput: 20,000 puts from 64 clients as fast as they go, with 1 watcher vs with the 10,000 watchers
 # (peak - idle) / 10,000 is the memory added per watcher. Needs tools/Benchmark and the server built in Release.
 # Every process started here is stopped by PID; every run is bounded by timeout.
 set -uo pipefail
@@ -45,6 +45,6 @@ W=(watch --watchers 10000 --streams 100 --watched-keys 10000)
 for t in "${TARGETS[@]}"; do
   run_case "$t" A --conns 10 --clients 4 "${W[@]}" --put-rate 1000 --total 1
   run_case "$t" B --conns 10 --clients 4 "${W[@]}" --put-rate 1000 --total 5000
-  run_case "$t" C-no-watchers --conns 8 --clients 64 --total 20000 put --val-size 256
+  run_case "$t" C-1-watcher --conns 10 --clients 64 watch --watchers 1 --streams 1 --watched-keys 10000 --put-rate 1000000 --total 20000
   run_case "$t" C-10k-watchers --conns 10 --clients 64 "${W[@]}" --put-rate 1000000 --total 20000
 done
