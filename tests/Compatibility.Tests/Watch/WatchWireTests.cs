@@ -28,6 +28,48 @@ public sealed class WatchWireTests
         Assert.Equal(both[1], both[0]);
     }
 
+    [Fact]
+    public async Task A_large_history_is_fragmented_only_for_watchers_that_asked_as_etcd_does()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        var (ours, etcd) = await GrpcSide.StartPairAsync(ct);
+        await using GrpcSide oursScope = ours;
+        await using GrpcSide etcdScope = etcd;
+        List<string>[] both = await Task.WhenAll(FragmentScriptAsync(ours, ct), FragmentScriptAsync(etcd, ct));
+        Assert.Equal(both[1], both[0]);
+        Assert.Contains(both[0], line => line.StartsWith("fragment=True", StringComparison.Ordinal));
+    }
+
+    /// <summary>25 values of 100 kB (2.5 MB of history, above max-request-bytes + 512 KiB), replayed to a
+    /// watcher with fragment=true and to one without; returns the shape of each response.</summary>
+    private static async Task<List<string>> FragmentScriptAsync(GrpcSide side, CancellationToken ct)
+    {
+        for (int i = 0; i < 25; i++)
+        {
+            await side.Kv.PutAsync(new PutRequest { Key = B($"f/{i:D2}"), Value = ByteString.CopyFrom(new byte[100_000]) }, cancellationToken: ct);
+        }
+
+        var log = new List<string>();
+        var watch = new Etcdserverpb.Watch.WatchClient(side.Channel);
+        foreach (bool fragment in new[] { true, false })
+        {
+            using var call = watch.Watch(cancellationToken: ct, deadline: DateTime.UtcNow.AddSeconds(30));
+            await call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = B("f/"), RangeEnd = B("f0"), StartRevision = 1, Fragment = fragment } }, ct);
+            int events = 0;
+            while (events < 25)
+            {
+                Assert.True(await call.ResponseStream.MoveNext(ct), $"{side.Name}: stream ended");
+                WatchResponse r = call.ResponseStream.Current;
+                events += r.Events.Count;
+                log.Add($"fragment={r.Fragment} created={r.Created} events={r.Events.Count} first={r.Events.FirstOrDefault()?.Kv.ModRevision} header={r.Header.Revision}");
+            }
+
+            await call.RequestStream.CompleteAsync();
+        }
+
+        return log;
+    }
+
     /// <summary>Runs the script and returns every response received, in order, normalized.</summary>
     private static async Task<List<string>> ScriptAsync(GrpcSide side, CancellationToken ct)
     {
