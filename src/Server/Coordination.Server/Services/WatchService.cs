@@ -20,7 +20,7 @@ internal sealed class WatchService(WatchHub hub, CoordinationNode node, ServerOp
         Task sending = SendAsync(stream, responseStream, stop.Token);
         try
         {
-            while (await requestStream.MoveNext(stop.Token).ConfigureAwait(false))
+            while (await NextRequestAsync(requestStream, stop.Token).ConfigureAwait(false))
             {
                 WatchRequest request = requestStream.Current;
                 switch (request.RequestUnionCase)
@@ -53,6 +53,24 @@ internal sealed class WatchService(WatchHub hub, CoordinationNode node, ServerOp
             {
                 // The stream ended; nothing left to send.
             }
+        }
+    }
+
+    /// <summary>The next request; false at the end of the stream, including a client that went away.</summary>
+    private static async Task<bool> NextRequestAsync(IAsyncStreamReader<WatchRequest> requestStream, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await requestStream.MoveNext(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The client reset the stream or the connection: the same as its end, not a server error.
+            return false;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 
