@@ -53,6 +53,10 @@ internal sealed class WatchService(WatchHub hub, CoordinationNode node, ServerOp
             {
                 // The stream ended; nothing left to send.
             }
+            catch (Exception) when (context.CancellationToken.IsCancellationRequested)
+            {
+                // The client went away while a response was being written.
+            }
         }
     }
 
