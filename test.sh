@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the repository. Installs what the tests need on a Debian machine when it is
-# missing (a real etcd 3.4 and etcdctl from Debian's etcd-server and etcd-client packages), builds
-# the solution in Release, runs all test projects, and ends with one line: "N passed, N failed".
+# missing (a real etcd 3.4 and etcdctl from Debian's etcd-server and etcd-client packages, and the
+# Docker engine from docker.io, started when not running), builds the solution in Release, runs all
+# test projects, removes leftover test containers, and ends with one line: "N passed, N failed".
 # Extra arguments go to `dotnet test` (for example: ./test.sh --project tests/Server.Tests).
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -22,7 +23,43 @@ install_missing() {
   # Debian's etcd-server package starts a system etcd where systemd runs; our tests use their own ports.
 }
 
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# The integration tests run containers: install Debian's Docker engine when missing and start the
+# daemon when it is not running (there is no systemd here). A pid file left by a dead daemon makes
+# dockerd refuse to start, so it is removed first when no dockerd runs.
+ensure_docker() {
+  if ! command -v dockerd >/dev/null 2>&1; then
+    log "installing docker.io from Debian"
+    as_root apt-get update -qq >&2 || true
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends docker.io >&2 \
+      || { log "could not install docker.io; the container tests will fail"; return; }
+  fi
+  if DOCKER_API_VERSION="${DOCKER_API_VERSION:-1.41}" docker info >/dev/null 2>&1; then return; fi
+  if ! pgrep -x dockerd >/dev/null 2>&1; then as_root rm -f /var/run/docker.pid; fi
+  log "starting dockerd"
+  as_root sh -c 'nohup dockerd >/tmp/dockerd.log 2>&1 &'
+  for _ in $(seq 1 60); do
+    DOCKER_API_VERSION="${DOCKER_API_VERSION:-1.41}" docker info >/dev/null 2>&1 && return
+    sleep 0.5
+  done
+  log "dockerd did not answer within 30 s (see /tmp/dockerd.log); the container tests will fail"
+}
+
+# Everything Testcontainers creates carries this label; a killed test run must not leak it.
+remove_test_containers() {
+  command -v docker >/dev/null 2>&1 || return 0
+  local ids
+  ids=$(DOCKER_API_VERSION="${DOCKER_API_VERSION:-1.41}" docker ps -aq --filter label=org.testcontainers=true 2>/dev/null)
+  [ -n "$ids" ] && DOCKER_API_VERSION="${DOCKER_API_VERSION:-1.41}" docker rm -f $ids >/dev/null 2>&1
+  ids=$(DOCKER_API_VERSION="${DOCKER_API_VERSION:-1.41}" docker network ls -q --filter label=org.testcontainers=true 2>/dev/null)
+  [ -n "$ids" ] && DOCKER_API_VERSION="${DOCKER_API_VERSION:-1.41}" docker network rm $ids >/dev/null 2>&1
+  return 0
+}
+
 install_missing
+ensure_docker
+trap remove_test_containers EXIT
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 log "building"

@@ -53,3 +53,11 @@ public sealed class WatchCompatibilityTests
     [Theory, MemberData(nameof(Cases))]
     public Task Matches_etcd(string scenario) => ScenarioRunner.RunAsync(Catalogue.Get(scenario), TestContext.Current.CancellationToken);
 }
+
+public sealed class LeaseCompatibilityTests
+{
+    public static TheoryData<string> Cases => Catalogue.NamesIn(Catalogue.Lease);
+
+    [Theory, MemberData(nameof(Cases))]
+    public Task Matches_etcd(string scenario) => ScenarioRunner.RunAsync(Catalogue.Get(scenario), TestContext.Current.CancellationToken);
+}

@@ -62,4 +62,46 @@ public sealed class JsonNormalizerTests
         Assert.Equal("Snapshot saved at {dir}/snap.db", Create().NormalizeStdout("Snapshot saved at /tmp/x/snap.db\n"));
         Assert.Equal("<endpoint>, <hash>", Create().NormalizeStdout("http://127.0.0.1:5000, 1632500635\n"));
     }
+    // ------------------------------------------------------------------ leases
+
+    [Fact]
+    public void Remaining_ttl_is_compared_with_tolerance_and_lease_lists_and_keys_as_sets()
+    {
+        const string a = """{"cluster_id":1,"member_id":2,"revision":3,"raft_term":2,"id":100,"ttl":59,"granted-ttl":60,"keys":["YQ==","Yg=="]}""";
+        const string b = """{"cluster_id":9,"member_id":8,"revision":3,"raft_term":1,"id":555,"ttl":60,"granted-ttl":60,"keys":["Yg==","YQ=="]}""";
+        Assert.Equal(Create().NormalizeStdout(a), Create().NormalizeStdout(b));
+        // Negative controls: what must still differ.
+        Assert.NotEqual(Create().NormalizeStdout(a), Create().NormalizeStdout(b.Replace("\"ttl\":60", "\"ttl\":50", StringComparison.Ordinal)));
+        Assert.NotEqual(Create().NormalizeStdout(a), Create().NormalizeStdout(b.Replace("\"ttl\":60", "\"ttl\":-1", StringComparison.Ordinal)));
+        Assert.NotEqual(Create().NormalizeStdout(a), Create().NormalizeStdout(b.Replace("\"granted-ttl\":60", "\"granted-ttl\":61", StringComparison.Ordinal)));
+        Assert.NotEqual(Create().NormalizeStdout(a), Create().NormalizeStdout(b.Replace("\"Yg==\",", "", StringComparison.Ordinal)));
+        Assert.NotEqual(Create().NormalizeStdout(a), Create().NormalizeStdout(b.Replace("\"revision\":3", "\"revision\":4", StringComparison.Ordinal)));
+
+        Assert.Equal(
+            Create().NormalizeText("lease 64 granted with TTL(30s), remaining(28s), attached keys([a])"),
+            Create().NormalizeText("lease 22b granted with TTL(30s), remaining(30s), attached keys([a])"));
+        Assert.NotEqual(
+            Create().NormalizeText("lease 64 granted with TTL(30s), remaining(28s), attached keys([a])"),
+            Create().NormalizeText("lease 22b granted with TTL(30s), remaining(2s), attached keys([a])"));
+        Assert.Equal(
+            Create().NormalizeText("lease 64 granted with TTL(30s), remaining(28s), attached keys([k2 k1])"),
+            Create().NormalizeText("lease 22b granted with TTL(30s), remaining(30s), attached keys([k1 k2])"));
+        Assert.NotEqual(
+            Create().NormalizeText("lease 64 granted with TTL(30s), remaining(28s), attached keys([k2 k1])"),
+            Create().NormalizeText("lease 22b granted with TTL(30s), remaining(30s), attached keys([k1])"));
+    }
+
+    [Fact]
+    public void Lease_lists_compare_as_sets_of_known_leases()
+    {
+        var left = Create();
+        var right = Create();
+        Assert.Equal(left.NormalizeStdout("""{"ID":1,"TTL":60}{"ID":2,"TTL":60}"""), right.NormalizeStdout("""{"ID":7,"TTL":60}{"ID":8,"TTL":60}"""));
+        Assert.Equal(
+            left.NormalizeStdout("""{"cluster_id":1,"member_id":2,"revision":1,"raft_term":2,"leases":[{"id":2},{"id":1}]}"""),
+            right.NormalizeStdout("""{"cluster_id":1,"member_id":2,"revision":1,"raft_term":2,"leases":[{"id":7},{"id":8}]}"""));
+        Assert.NotEqual(
+            Create().NormalizeStdout("""{"leases":[{"id":2},{"id":1}]}"""),
+            Create().NormalizeStdout("""{"leases":[{"id":7}]}"""));
+    }
 }

@@ -95,6 +95,8 @@ internal sealed partial class JsonNormalizer
 
         text = Took().Replace(text, "took = <duration>");
         text = NormalizeTable(text);
+        text = RemainingTtlText().Replace(text, m => $"{m.Groups["pre"].Value}{RemainingTtl(long.Parse(m.Groups["r"].Value, CultureInfo.InvariantCulture), long.Parse(m.Groups["g"].Value, CultureInfo.InvariantCulture))}s)");
+        text = AttachedKeysText().Replace(text, m => $"attached keys([{string.Join(' ', m.Groups["k"].Value.Split(' ').Order(StringComparer.Ordinal))}])");
         text = LeaseHex().Replace(text, m => "lease " + _leases.Map(HexToDecimal(m.Groups[1].Value)));
         text = HashKvSimple().Replace(text, "$1, <hash>");
         return text;
@@ -144,6 +146,7 @@ internal sealed partial class JsonNormalizer
                         "hash" when isHashKv => Placeholder(value, "<hash>"),
                         "took" => Placeholder(value, "<duration>"),
                         "key" or "value" when value is JsonValue v && v.GetValueKind() == JsonValueKind.String => DecodeBytes(v.GetValue<string>()),
+                        _ when NormalizeLeaseField(obj, key, value, propertyName) is { } lease => lease,
                         _ => Normalize(value, key, childInMembers),
                     };
                 }
@@ -203,6 +206,48 @@ internal sealed partial class JsonNormalizer
         ulong.TryParse(hex, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var id)
             ? id.ToString(CultureInfo.InvariantCulture)
             : hex;
+
+    // ------------------------------------------------------------------ leases (lease commands)
+    // etcdctl's lease views (`lease timetolive`, `lease list`) name the lease "id", not "ID"; the
+    // remaining TTL counts down on each server's own clock; lease lists and attached keys come
+    // from Go maps, in no defined order. What is still compared exactly: the granted TTL, the
+    // remaining TTL's distance from it beyond the tolerance (and -1 for a missing lease), which
+    // lease is which, the set of keys and the set of leases.
+
+    /// <summary>How far (seconds) a remaining TTL may be below the granted TTL and still count as
+    /// "just granted or renewed": two processes, each answering a second or so after the grant.</summary>
+    internal const long RemainingTtlTolerance = 3;
+
+    private JsonNode? NormalizeLeaseField(JsonObject obj, string key, JsonNode? value, string? propertyName)
+    {
+        var isTimeToLive = obj.ContainsKey("granted-ttl");
+        return key switch
+        {
+            "id" when isTimeToLive || propertyName == "leases" => MapId(value, _leases),
+            "ttl" when isTimeToLive && value is JsonValue ttl && obj["granted-ttl"] is JsonValue granted =>
+                JsonValue.Create(RemainingTtl(ttl.GetValue<long>(), granted.GetValue<long>())),
+            "keys" when isTimeToLive && value is JsonArray keys => SortedArray(keys.Select(k => Normalize(k, key, false))),
+            "leases" when value is JsonArray leases => SortedArray(leases.Select(l => Normalize(l, key, false))),
+            _ => null,
+        };
+    }
+
+    /// <summary>A remaining TTL within the tolerance below the granted TTL becomes a placeholder;
+    /// anything else (-1 for "not found", a lease about to expire, a wrong value) stays a number.</summary>
+    internal static string RemainingTtl(long remaining, long granted) =>
+        remaining <= granted && remaining >= granted - RemainingTtlTolerance && remaining > 0
+            ? $"<granted ttl - up to {RemainingTtlTolerance}>"
+            : remaining.ToString(CultureInfo.InvariantCulture);
+
+    private static JsonArray SortedArray(IEnumerable<JsonNode?> items) =>
+        new(items.OrderBy(Canonical, StringComparer.Ordinal).ToArray());
+
+    [GeneratedRegex(@"(?<pre>granted with TTL\((?<g>\d+)s\), remaining\()(?<r>-?\d+)s\)")]
+    private static partial Regex RemainingTtlText();
+
+    /// <summary>`lease timetolive --keys` in simple format: the keys, space-separated, in map order.</summary>
+    [GeneratedRegex(@"attached keys\(\[(?<k>[^\]]*)\]\)")]
+    private static partial Regex AttachedKeysText();
 
     /// <summary>Canonical rendering: keys sorted (done by <see cref="Normalize(JsonNode?)"/>), indented.</summary>
     public static string Canonical(JsonNode? node) =>

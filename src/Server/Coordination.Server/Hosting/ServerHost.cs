@@ -1,6 +1,8 @@
 using Coordination.Raft;
 using Coordination.Raft.Protocol;
+using Coordination.Server.Lease;
 using Coordination.Server.Services;
+using Coordination.Server.Services.Binding;
 using Coordination.Server.Node;
 using Coordination.Server.StateMachine;
 using Coordination.Server.Storage.Snapshots;
@@ -21,10 +23,12 @@ internal sealed class ServerHost : IAsyncDisposable
     private readonly RaftHost _raftHost;
     private readonly WriteAheadLog _wal;
     private readonly AutoCompactor _autoCompactor;
+    private readonly LeaseExpiry _leaseExpiry;
     private readonly ILogger _logger;
 
-    private ServerHost(WebApplication app, RaftHost raftHost, WriteAheadLog wal, AutoCompactor autoCompactor, ILogger logger)
+    private ServerHost(WebApplication app, RaftHost raftHost, WriteAheadLog wal, AutoCompactor autoCompactor, LeaseExpiry leaseExpiry, ILogger logger)
     {
+        _leaseExpiry = leaseExpiry;
         _app = app;
         _raftHost = raftHost;
         _wal = wal;
@@ -96,9 +100,15 @@ internal sealed class ServerHost : IAsyncDisposable
         };
         var raft = new RaftNode(raftConfig, replay.HardState ?? new HardState(), snapshotMeta, replay.Entries);
         var snapshotWriter = new SnapshotWriter(snapshotter, options.SnapshotCount, snapshotMeta?.Index ?? 0, loggerFactory.CreateLogger<SnapshotWriter>());
+        // The expiry schedule follows the lease table from here on (snapshot, then replayed entries).
+        var leaseExpiry = new LeaseExpiry(time, LeaseExpiry.DefaultCheckInterval, loggerFactory.CreateLogger<LeaseExpiry>());
+        foreach (var (leaseId, ttlSeconds) in stateMachine.Leases.All()) leaseExpiry.Granted(leaseId, ttlSeconds);
+        stateMachine.Leases.Observer = leaseExpiry;
         var raftHost = new RaftHost(raft, wal, stateMachine, snapshotWriter, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), time, loggerFactory.CreateLogger<RaftHost>());
-        var node = new CoordinationNode(options, identity, raftHost, stateMachine);
+        var node = new CoordinationNode(options, identity, raftHost, stateMachine, leaseExpiry, new LeaseIdGenerator(new Random()));
         await node.WaitUntilCaughtUpAsync(cancellationToken).ConfigureAwait(false);
+        // A single voter leads from start-up: every lease gets its full TTL again, then expires on this clock.
+        leaseExpiry.Start(node.RevokeExpiredAsync);
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(node);
@@ -111,6 +121,7 @@ internal sealed class ServerHost : IAsyncDisposable
             o.MaxSendMessageSize = null;
             o.Interceptors.Add<EtcdErrorInterceptor>();
         });
+        builder.Services.UseEtcdServiceBinding();
         builder.WebHost.ConfigureKestrel(k =>
         {
             // h2c requests carry :scheme http on connections we mark as negotiated h2.
@@ -136,7 +147,7 @@ internal sealed class ServerHost : IAsyncDisposable
         app.MapGrpcService<MaintenanceService>();
         app.MapGrpcService<ClusterService>();
         app.MapGrpcService<WatchService>();
-        app.MapGrpcService<UnimplementedServices.Lease>();
+        app.MapGrpcService<LeaseService>();
         app.MapGrpcService<UnimplementedServices.Auth>();
         app.MapGrpcService<UnimplementedServices.Lock>();
         app.MapGrpcService<UnimplementedServices.Election>();
@@ -150,13 +161,14 @@ internal sealed class ServerHost : IAsyncDisposable
         catch (Exception ex)
         {
             await autoCompactor.DisposeAsync().ConfigureAwait(false);
+            await leaseExpiry.DisposeAsync().ConfigureAwait(false);
             await raftHost.DisposeAsync().ConfigureAwait(false);
             wal.Dispose();
             throw new StartupException($"cannot listen on {string.Join(",", options.ListenClientUrls)}: {ex.Message}", ex);
         }
         logger.LogInformation("ready to serve client requests on {Urls} (member {MemberId:x}, cluster {ClusterId:x})",
             string.Join(",", options.ListenClientUrls), identity.MemberId, identity.ClusterId);
-        return new ServerHost(app, raftHost, wal, autoCompactor, logger) { ClientUrls = options.ListenClientUrls };
+        return new ServerHost(app, raftHost, wal, autoCompactor, leaseExpiry, logger) { ClientUrls = options.ListenClientUrls };
     }
 
     /// <summary>Completes when the host is asked to stop (SIGTERM, Ctrl-C).</summary>
@@ -168,6 +180,7 @@ internal sealed class ServerHost : IAsyncDisposable
         _logger.LogInformation("stopping");
         await _app.StopAsync().ConfigureAwait(false);
         await _autoCompactor.DisposeAsync().ConfigureAwait(false);
+        await _leaseExpiry.DisposeAsync().ConfigureAwait(false);
         await _raftHost.DisposeAsync().ConfigureAwait(false);
         _wal.Dispose();
         await _app.DisposeAsync().ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using Mvccpb;
 
@@ -16,25 +17,37 @@ namespace Coordination.Server.Mvcc;
 /// </remarks>
 internal sealed class KeyHistory
 {
-    private readonly KeyRecord[] _records;
+    /// <summary>Histories longer than this are searched by bisection rather than scanned.</summary>
+    private const int ScanLimit = 16;
 
-    private KeyHistory(ByteString key, KeyRecord[] records)
+    // The records are _records[0.._count). The array may be longer and shared with newer
+    // histories of the same key: appending writes the slot just past _count when no newer history
+    // has claimed it yet (the single writer tracks claims in _claimed), so a hot key's history
+    // grows in amortized O(1) instead of being copied on every put. Readers of this instance only
+    // ever look below _count, which nobody writes again.
+    private readonly KeyRecord[] _records;
+    private readonly int _count;
+    private readonly StrongBox<int>? _claimed;
+
+    private KeyHistory(ByteString key, KeyRecord[] records, int count, StrongBox<int>? claimed)
     {
         Key = key;
         _records = records;
+        _count = count;
+        _claimed = claimed;
     }
 
     /// <summary>The key.</summary>
     public ByteString Key { get; }
 
     /// <summary>The records, oldest first; never empty.</summary>
-    public ReadOnlySpan<KeyRecord> Records => _records;
+    public ReadOnlySpan<KeyRecord> Records => _records.AsSpan(0, _count);
 
     /// <summary>The newest record.</summary>
-    public ref readonly KeyRecord Latest => ref _records[^1];
+    public ref readonly KeyRecord Latest => ref _records[_count - 1];
 
     /// <summary>A history holding one record.</summary>
-    public static KeyHistory Create(ByteString key, in KeyRecord record) => new(key, [record]);
+    public static KeyHistory Create(ByteString key, in KeyRecord record) => new(key, [record], 1, null);
 
     /// <summary>Builds a history from records already in ascending revision order (image restore).</summary>
     public static KeyHistory FromRecords(ByteString key, KeyRecord[] records)
@@ -44,16 +57,23 @@ internal sealed class KeyHistory
             throw new ArgumentException("A key history needs at least one record.", nameof(records));
         }
 
-        return new KeyHistory(key, records);
+        return new KeyHistory(key, records, records.Length, null);
     }
 
-    /// <summary>A new history with <paramref name="record"/> appended (it must be the newest).</summary>
+    /// <summary>A new history with <paramref name="record"/> appended (it must be the newest). Only the store's single writer calls this.</summary>
     public KeyHistory Append(in KeyRecord record)
     {
-        var records = new KeyRecord[_records.Length + 1];
-        _records.CopyTo(records, 0);
-        records[^1] = record;
-        return new KeyHistory(Key, records);
+        if (_claimed is not null && _claimed.Value == _count && _count < _records.Length)
+        {
+            _records[_count] = record;
+            _claimed.Value = _count + 1;
+            return new KeyHistory(Key, _records, _count + 1, _claimed);
+        }
+
+        var grown = new KeyRecord[Math.Max(4, _count * 2)];
+        Records.CopyTo(grown);
+        grown[_count] = record;
+        return new KeyHistory(Key, grown, _count + 1, new StrongBox<int>(_count + 1));
     }
 
     /// <summary>
@@ -62,23 +82,44 @@ internal sealed class KeyHistory
     /// </summary>
     public int IndexAt(long revision)
     {
-        // Histories are short in the common case; scan from the newest end.
-        for (int i = _records.Length - 1; i >= 0; i--)
+        var records = Records;
+        if (records.Length <= ScanLimit || records[^1].Main <= revision)
         {
-            if (_records[i].Main <= revision)
+            for (int i = records.Length - 1; i >= 0; i--)
             {
-                return i;
+                if (records[i].Main <= revision)
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
+        // Bisection for the last record with Main <= revision (revisions ascend).
+        int lo = 0, hi = records.Length - 1, found = -1;
+        while (lo <= hi)
+        {
+            int mid = lo + ((hi - lo) >> 1);
+            if (records[mid].Main <= revision)
+            {
+                found = mid;
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
             }
         }
 
-        return -1;
+        return found;
     }
 
     /// <summary>True when the key exists (is not deleted) at <paramref name="revision"/>.</summary>
     public bool IsLiveAt(long revision)
     {
         int index = IndexAt(revision);
-        return index >= 0 && !_records[index].IsTombstone;
+        return index >= 0 && !Records[index].IsTombstone;
     }
 
     /// <summary>True when the key currently exists.</summary>
@@ -88,7 +129,7 @@ internal sealed class KeyHistory
     public KeyValue? ValueAt(long revision)
     {
         int index = IndexAt(revision);
-        return index >= 0 && !_records[index].IsTombstone ? ToKeyValue(_records[index]) : null;
+        return index >= 0 && !Records[index].IsTombstone ? ToKeyValue(Records[index]) : null;
     }
 
     /// <summary>The protobuf form of one of this key's put records.</summary>
@@ -110,7 +151,7 @@ internal sealed class KeyHistory
     public KeyHistory? CompactAt(long revision, out int droppedCount)
     {
         int keepFrom = IndexAt(revision);
-        if (keepFrom >= 0 && _records[keepFrom].IsTombstone)
+        if (keepFrom >= 0 && Records[keepFrom].IsTombstone)
         {
             keepFrom++;
         }
@@ -121,11 +162,11 @@ internal sealed class KeyHistory
             return this;
         }
 
-        if (droppedCount == _records.Length)
+        if (droppedCount == _count)
         {
             return null;
         }
 
-        return new KeyHistory(Key, _records[droppedCount..]);
+        return new KeyHistory(Key, Records[droppedCount..].ToArray(), _count - droppedCount, null);
     }
 }

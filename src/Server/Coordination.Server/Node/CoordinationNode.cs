@@ -1,7 +1,9 @@
 using Coordination.Server.Apply;
 using Coordination.Server.Apply.Protocol;
+using Coordination.Server.Concurrency;
 using Coordination.Server.Errors;
 using Coordination.Server.Hosting;
+using Coordination.Server.Lease;
 using Coordination.Server.StateMachine;
 using Etcdserverpb;
 using Google.Protobuf;
@@ -13,23 +15,28 @@ namespace Coordination.Server.Node;
 /// mutations through the one write path (propose → log → commit → apply), serves reads from the
 /// applied state, and fills response headers (cluster id, member id, raft term).
 /// </summary>
-internal sealed class CoordinationNode
+internal sealed class CoordinationNode : IConcurrencyStore
 {
     private readonly ServerOptions _options;
     private readonly RaftHost _host;
     private readonly ServerStateMachine _stateMachine;
     private readonly RequestValidator _validator;
+    private readonly LeaseExpiry _expiry;
+    private readonly LeaseIdGenerator _leaseIds;
 
     /// <summary>The size reported for an empty store: one page of image header.</summary>
     private const long EmptyImageBytes = 4096;
 
-    public CoordinationNode(ServerOptions options, MemberIdentity identity, RaftHost host, ServerStateMachine stateMachine)
+    public CoordinationNode(ServerOptions options, MemberIdentity identity, RaftHost host, ServerStateMachine stateMachine,
+        LeaseExpiry expiry, LeaseIdGenerator leaseIds)
     {
         _options = options;
         Identity = identity;
         _host = host;
         _stateMachine = stateMachine;
         _validator = new RequestValidator(options.MaxTxnOps);
+        _expiry = expiry;
+        _leaseIds = leaseIds;
     }
 
     /// <summary>This member's ids.</summary>
@@ -101,6 +108,90 @@ internal sealed class CoordinationNode
         return response;
     }
 
+    // ---------------------------------------------------------------------------- Lease
+
+    /// <summary>
+    /// Proposes a grant. Id 0 asks the server to choose: the id is chosen here, on the proposing
+    /// member, so every member applies the same one. TTLs below the minimum are raised at apply.
+    /// </summary>
+    public async Task<LeaseGrantResponse> LeaseGrantAsync(LeaseGrantRequest request, CancellationToken cancellationToken)
+    {
+        if (request.TTL > LeaseLimits.MaxTtlSeconds) throw EtcdErrors.LeaseTtlTooLarge.ToException();
+        await CheckQuotaAsync(LeaseGrantCost, cancellationToken).ConfigureAwait(false);
+        var serverChosen = request.ID == 0;
+        for (var attempt = 0; ; attempt++)
+        {
+            var proposal = request.Clone();
+            if (serverChosen) proposal.ID = _leaseIds.Next(_stateMachine.Leases.Exists);
+            try
+            {
+                var response = (LeaseGrantResponse)await ProposeAsync(new InternalRequest { LeaseGrant = proposal }, cancellationToken).ConfigureAwait(false);
+                Stamp(response.Header ??= new ResponseHeader());
+                return response;
+            }
+            catch (EtcdException ex) when (serverChosen && ex.Error == EtcdErrors.LeaseExists && attempt < 3)
+            {
+                // A concurrent grant took the id between the choice and the apply: choose again.
+            }
+        }
+    }
+
+    /// <summary>Proposes a revocation: the lease's keys are deleted in one revision, then the lease.</summary>
+    public async Task<LeaseRevokeResponse> LeaseRevokeAsync(LeaseRevokeRequest request, CancellationToken cancellationToken)
+    {
+        if (!_stateMachine.Leases.Exists(request.ID)) throw EtcdErrors.LeaseNotFound.ToException();
+        var response = (LeaseRevokeResponse)await ProposeAsync(new InternalRequest { LeaseRevoke = request }, cancellationToken).ConfigureAwait(false);
+        Stamp(response.Header ??= new ResponseHeader());
+        return response;
+    }
+
+    /// <summary>
+    /// Renews a lease on this (leading) member. An unknown or expired lease answers TTL 0, not an
+    /// error, as etcd does. The header is filled before the renewal.
+    /// </summary>
+    public LeaseKeepAliveResponse LeaseKeepAlive(LeaseKeepAliveRequest request)
+    {
+        var response = new LeaseKeepAliveResponse { ID = request.ID, Header = Stamp(new ResponseHeader()) };
+        if (_stateMachine.Leases.Exists(request.ID) && _expiry.Renew(request.ID) is { } ttl) response.TTL = ttl;
+        return response;
+    }
+
+    /// <summary>
+    /// Remaining TTL (whole seconds, from the expiry schedule), granted TTL and, when asked, the
+    /// attached keys. An unknown lease answers TTL -1, not an error, as etcd does.
+    /// </summary>
+    public LeaseTimeToLiveResponse LeaseTimeToLive(LeaseTimeToLiveRequest request)
+    {
+        var response = new LeaseTimeToLiveResponse { ID = request.ID, Header = Stamp(new ResponseHeader()) };
+        var granted = _stateMachine.Leases.GrantedTtl(request.ID);
+        var keys = request.Keys ? _stateMachine.Leases.KeysOf(request.ID) : null;
+        if (granted is null)
+        {
+            response.TTL = -1;
+            return response;
+        }
+        var remaining = _expiry.Remaining(request.ID) ?? TimeSpan.FromSeconds(granted.Value);
+        response.TTL = (long)Math.Truncate(remaining.TotalSeconds);
+        response.GrantedTTL = granted.Value;
+        if (keys is not null) response.Keys.AddRange(keys);
+        return response;
+    }
+
+    /// <summary>Every lease id.</summary>
+    public LeaseLeasesResponse LeaseLeases()
+    {
+        var response = new LeaseLeasesResponse { Header = Stamp(new ResponseHeader()) };
+        foreach (var (id, _) in _stateMachine.Leases.All()) response.Leases.Add(new LeaseStatus { ID = id });
+        return response;
+    }
+
+    /// <summary>The expiry schedule's way to remove an expired lease: a revocation through the log.</summary>
+    internal Task RevokeExpiredAsync(long leaseId, CancellationToken cancellationToken) =>
+        ProposeAsync(new InternalRequest { LeaseRevoke = new LeaseRevokeRequest { ID = leaseId } }, cancellationToken);
+
+    /// <summary>The quota cost etcd charges a lease grant.</summary>
+    private const long LeaseGrantCost = 64;
+
     // ---------------------------------------------------------------------- Maintenance
 
     /// <summary>This member's status.</summary>
@@ -152,7 +243,12 @@ internal sealed class CoordinationNode
     }
 
     /// <summary>An image of the applied state, as streamed by the Snapshot RPC.</summary>
-    public Task<byte[]> SnapshotImageAsync(CancellationToken cancellationToken) => _host.CaptureImageAsync(cancellationToken);
+    public async Task<byte[]> SnapshotImageAsync(CancellationToken cancellationToken)
+    {
+        // Captured between two batches of the node loop (consistent), serialized here, off the loop.
+        var image = await _host.CaptureImageAsync(cancellationToken).ConfigureAwait(false);
+        return image.ToArray();
+    }
 
     /// <summary>Leadership transfer: with one voter the only valid target is this member.</summary>
     public MoveLeaderResponse MoveLeader(MoveLeaderRequest request)
@@ -182,6 +278,9 @@ internal sealed class CoordinationNode
     }
 
     // ------------------------------------------------------------------------- Plumbing
+
+    /// <inheritdoc />
+    public ResponseHeader Header(long revision) => Stamp(new ResponseHeader { Revision = revision });
 
     private async Task<IMessage> ProposeAsync(InternalRequest request, CancellationToken cancellationToken)
     {

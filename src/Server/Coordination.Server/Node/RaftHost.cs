@@ -13,8 +13,8 @@ namespace Coordination.Server.Node;
 /// proposals and ticks, hands them to the pure <see cref="RaftNode"/>, and carries out each
 /// <see cref="Ready"/> in order: append entries and hard state to the write-ahead log, fsync once
 /// for everything drained together (group commit), apply committed entries to the state machine,
-/// complete the proposers, advance the core, and take a snapshot every <c>--snapshot-count</c>
-/// applied entries.
+/// complete the proposers, advance the core, and start a snapshot every <c>--snapshot-count</c>
+/// applied entries (written in the background, recorded in the log back on the loop).
 /// </summary>
 internal sealed class RaftHost : IAsyncDisposable
 {
@@ -76,9 +76,9 @@ internal sealed class RaftHost : IAsyncDisposable
     /// Captures an image of the applied state between two batches of the node loop, so it is
     /// consistent with one applied index.
     /// </summary>
-    public async Task<byte[]> CaptureImageAsync(CancellationToken cancellationToken)
+    public async Task<StateImage> CaptureImageAsync(CancellationToken cancellationToken)
     {
-        var request = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var request = new TaskCompletionSource<StateImage>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!_inbox.Writer.TryWrite(request)) throw EtcdErrors.Stopped.ToException();
         return await request.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -130,9 +130,12 @@ internal sealed class RaftHost : IAsyncDisposable
                         case ByteString proposal when _raft.Propose(proposal) == ProposeResult.Dropped:
                             _registry.Complete(Apply.Protocol.InternalRequest.Parser.ParseFrom(proposal).Id, ApplyResult.Failed(EtcdErrors.NoLeader));
                             break;
-                        case TaskCompletionSource<byte[]> imageRequest:
+                        case TaskCompletionSource<StateImage> imageRequest:
                             ProcessReady();
-                            imageRequest.TrySetResult(CaptureImage());
+                            imageRequest.TrySetResult(_stateMachine.CaptureImage());
+                            break;
+                        case SnapshotSaved saved:
+                            CompleteSnapshot(saved);
                             break;
                     }
                 }
@@ -156,6 +159,8 @@ internal sealed class RaftHost : IAsyncDisposable
     {
         while (_raft.HasReady)
         {
+            // One voter: Ready carries no messages and no snapshot from a leader; the multi-member
+            // loop (peer transport) is a separate step.
             var ready = _raft.GetReady();
             if (ready.HardState is not null || ready.Entries.Count > 0)
             {
@@ -169,15 +174,18 @@ internal sealed class RaftHost : IAsyncDisposable
             }
             _raft.Advance(ready);
             PublishStatus();
-            if (ready.CommittedEntries.Count > 0) _snapshots.MaybeSnapshot(_stateMachine, _wal);
+            if (ready.CommittedEntries.Count > 0) _snapshots.MaybeStart(_stateMachine, saved => _inbox.Writer.TryWrite(saved));
         }
     }
 
-    private byte[] CaptureImage()
+    /// <summary>
+    /// Records a snapshot file written in the background and tells the core, which keeps it to catch up
+    /// lagging members and releases the entries it covers from memory. The core gets the metadata only:
+    /// the image stays in the snapshot file, from which the peer transport reads it when it sends one.
+    /// </summary>
+    private void CompleteSnapshot(SnapshotSaved saved)
     {
-        using var image = new MemoryStream();
-        _stateMachine.WriteImage(image);
-        return image.ToArray();
+        if (_snapshots.Complete(saved, _wal) is { } metadata) _raft.Compact(new Snapshot { Metadata = metadata });
     }
 
     private void PublishStatus()
@@ -196,6 +204,7 @@ internal sealed class RaftHost : IAsyncDisposable
         _inbox.Writer.TryComplete();
         await _stopping.CancelAsync().ConfigureAwait(false);
         try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        if (_fatal is null) await _snapshots.DrainAsync(_wal).ConfigureAwait(false);
         _registry.FailAll(EtcdErrors.Stopped.ToException());
         _stopping.Dispose();
     }

@@ -6,40 +6,79 @@ using Coordination.Server.Storage.Wal;
 namespace Coordination.Server.Node;
 
 /// <summary>
-/// Takes a snapshot of the applied state every <c>--snapshot-count</c> applied entries, records it in
-/// the write-ahead log, and releases the log segments the snapshot makes unnecessary.
+/// Takes a snapshot every <c>--snapshot-count</c> applied entries without stalling the write path:
+/// the node loop captures the applied state (cheap, see <see cref="StateImage"/>), a background task
+/// writes and fsyncs the snapshot file, and back on the node loop <see cref="Complete"/> records it
+/// in the write-ahead log and releases the log segments it makes unnecessary. At most one snapshot
+/// is in flight; a failed one is logged and retried after the next <c>--snapshot-count</c> entries
+/// (the log still holds everything, so no acknowledged write depends on it).
 /// </summary>
 internal sealed class SnapshotWriter(Snapshotter snapshotter, long snapshotCount, ulong lastSnapshotIndex, ILogger<SnapshotWriter> logger)
 {
     private const int SnapshotsKept = 5;
     private ulong _lastSnapshotIndex = lastSnapshotIndex;
+    private ulong _lastAttemptIndex = lastSnapshotIndex;
+    private Task<SnapshotSaved>? _inFlight;
 
-    /// <summary>Index of the newest snapshot.</summary>
+    /// <summary>Index of the newest snapshot recorded in the log.</summary>
     public ulong LastSnapshotIndex => _lastSnapshotIndex;
 
-    /// <summary>Snapshots when enough entries were applied since the last one. Runs on the node loop.</summary>
-    public void MaybeSnapshot(ServerStateMachine stateMachine, WriteAheadLog wal)
+    /// <summary>
+    /// On the node loop: when enough entries were applied since the last snapshot and none is being
+    /// written, captures the state and starts writing it; <paramref name="written"/> is called from
+    /// the background task when the file is durable (or failed), to hand it back to the node loop.
+    /// </summary>
+    public void MaybeStart(ServerStateMachine stateMachine, Action<SnapshotSaved> written)
     {
-        if (stateMachine.AppliedIndex - _lastSnapshotIndex < (ulong)snapshotCount) return;
-        var meta = new SnapshotMetadata
-        {
-            Index = stateMachine.AppliedIndex,
-            Term = stateMachine.AppliedTerm,
-            ConfState = stateMachine.ConfState.Clone(),
-        };
+        if (_inFlight is not null || stateMachine.AppliedIndex - _lastAttemptIndex < (ulong)snapshotCount) return;
+        var image = stateMachine.CaptureImage();
+        var meta = new SnapshotMetadata { Index = image.AppliedIndex, Term = image.AppliedTerm, ConfState = image.ConfState };
+        _lastAttemptIndex = meta.Index;
+        _inFlight = Task.Run(() => Write(meta, image));
+        _inFlight.ContinueWith(t => written(t.Result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private SnapshotSaved Write(SnapshotMetadata meta, StateImage image)
+    {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        using (var image = new MemoryStream())
+        try
         {
-            stateMachine.WriteImage(image);
-            image.Position = 0;
-            snapshotter.Save(meta, image);
+            snapshotter.Save(meta, image.WriteTo);
+            return new SnapshotSaved(meta, null, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
-        wal.SaveSnapshotMarker(meta);
-        wal.Sync();
-        var released = wal.ReleaseTo(meta.Index);
+        catch (Exception ex)
+        {
+            return new SnapshotSaved(meta, ex, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    /// <summary>On the node loop: records a written snapshot in the log and releases what it covers;
+    /// returns its metadata, or null when writing it failed.</summary>
+    public SnapshotMetadata? Complete(SnapshotSaved saved, WriteAheadLog wal)
+    {
+        _inFlight = null;
+        if (saved.Error is not null)
+        {
+            logger.LogError(saved.Error, "could not save the snapshot at index {Index}: {Message}; the log keeps every entry and the next snapshot is tried after {Count} more",
+                saved.Metadata.Index, saved.Error.Message, snapshotCount);
+            return null;
+        }
+        wal.SaveSnapshotMarker(saved.Metadata);
+        var released = wal.ReleaseTo(saved.Metadata.Index);
         snapshotter.Purge(SnapshotsKept);
-        _lastSnapshotIndex = meta.Index;
+        _lastSnapshotIndex = saved.Metadata.Index;
         logger.LogInformation("saved snapshot at index {Index} (term {Term}) in {Elapsed:F0} ms; released {Released} log segments",
-            meta.Index, meta.Term, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, released);
+            saved.Metadata.Index, saved.Metadata.Term, saved.Elapsed.TotalMilliseconds, released);
+        return saved.Metadata;
+    }
+
+    /// <summary>After the node loop stopped: waits for a snapshot still being written and records it.</summary>
+    public async Task DrainAsync(WriteAheadLog wal)
+    {
+        if (_inFlight is not { } inFlight) return;
+        _ = Complete(await inFlight.ConfigureAwait(false), wal);
     }
 }
+
+/// <summary>The outcome of writing one snapshot file.</summary>
+internal sealed record SnapshotSaved(SnapshotMetadata Metadata, Exception? Error, TimeSpan Elapsed);

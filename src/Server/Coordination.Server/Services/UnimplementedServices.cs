@@ -6,8 +6,6 @@ namespace Coordination.Server.Services;
 /// </summary>
 internal static class UnimplementedServices
 {
-    internal sealed class Lease : Etcdserverpb.Lease.LeaseBase;
-
     internal sealed class Auth : Etcdserverpb.Auth.AuthBase;
 
     internal sealed class Lock : V3Lockpb.Lock.LockBase;

@@ -18,12 +18,11 @@ namespace Coordination.Server.StateMachine;
 /// </summary>
 internal sealed class ServerStateMachine
 {
-    private static ReadOnlySpan<byte> ImageMagic => "COORDSM1"u8;
-
     private readonly ServerOptions _options;
     private readonly MvccStore _store;
     private readonly Lessor _lessor;
     private readonly KvApplier _kv;
+    private readonly LeaseApplier _leaseApplier;
     private readonly AlarmSet _alarms;
 
     /// <summary>A fresh, empty state; <paramref name="observer"/> hears of every committed revision (the watch hub).</summary>
@@ -39,6 +38,7 @@ internal sealed class ServerStateMachine
         _lessor = lessor;
         _alarms = alarms;
         _kv = new KvApplier(store, lessor);
+        _leaseApplier = new LeaseApplier(store, lessor, LeaseLimits.MinTtlSeconds(options));
         AppliedIndex = appliedIndex;
         AppliedTerm = appliedTerm;
         ConfState = confState;
@@ -58,6 +58,9 @@ internal sealed class ServerStateMachine
 
     /// <summary>The key-value semantics over the store (reads use it on published views).</summary>
     public KvApplier Kv => _kv;
+
+    /// <summary>The replicated lease table (read from any thread; changed only by applied entries).</summary>
+    public Lessor Leases => _lessor;
 
     /// <summary>The active alarms.</summary>
     public AlarmSet Alarms => _alarms;
@@ -93,6 +96,13 @@ internal sealed class ServerStateMachine
                 return _kv.Txn(request.Txn);
             case InternalRequest.RequestOneofCase.Compaction:
                 return _kv.Compact(request.Compaction);
+            case InternalRequest.RequestOneofCase.LeaseGrant:
+                RefuseWhenOutOfSpace();
+                return _leaseApplier.Grant(request.LeaseGrant);
+            case InternalRequest.RequestOneofCase.LeaseRevoke:
+                return _leaseApplier.Revoke(request.LeaseRevoke);
+            case InternalRequest.RequestOneofCase.LeaseCheckpoint:
+                return _leaseApplier.Checkpoint(request.LeaseCheckpoint);
             case InternalRequest.RequestOneofCase.Alarm:
                 return _alarms.Apply(request.Alarm);
             default:
@@ -107,36 +117,22 @@ internal sealed class ServerStateMachine
     }
 
     /// <summary>True when <paramref name="data"/> starts like a state image.</summary>
-    public static bool IsImage(ReadOnlySpan<byte> data) => data.StartsWith(ImageMagic);
+    public static bool IsImage(ReadOnlySpan<byte> data) => data.StartsWith(StateImage.Magic);
+
+    /// <summary>Captures the applied state for writing later, on any thread (cheap: the store part is an immutable view).</summary>
+    public StateImage CaptureImage() => new(
+        AppliedIndex, AppliedTerm, ConfState.Clone(),
+        _lessor.All().Select(l => (l.Id, l.TtlSeconds)).ToList(), _alarms.List(), _store.ReadView);
 
     /// <summary>Writes a consistent image of the applied state.</summary>
-    public void WriteImage(Stream destination)
-    {
-        destination.Write(ImageMagic);
-        using var writer = new BinaryWriter(destination, System.Text.Encoding.UTF8, leaveOpen: true);
-        writer.Write(AppliedIndex);
-        writer.Write(AppliedTerm);
-        WriteMessage(writer, ConfState);
-        var leases = _lessor.All().ToList();
-        writer.Write(leases.Count);
-        foreach (var lease in leases)
-        {
-            writer.Write(lease.Id);
-            writer.Write(lease.TtlSeconds);
-        }
-        var alarms = _alarms.List();
-        writer.Write(alarms.Count);
-        foreach (var alarm in alarms) WriteMessage(writer, alarm);
-        writer.Flush();
-        _store.WriteImage(destination);
-    }
+    public void WriteImage(Stream destination) => CaptureImage().WriteTo(destination);
 
     /// <summary>Rebuilds the state from an image written by <see cref="WriteImage"/>.</summary>
     public static ServerStateMachine Restore(Stream image, ServerOptions options, IMvccCommitObserver? observer = null)
     {
         Span<byte> magic = stackalloc byte[8];
         image.ReadExactly(magic);
-        if (!magic.SequenceEqual(ImageMagic)) throw new InvalidDataException("not a Coordination state image");
+        if (!magic.SequenceEqual(StateImage.Magic)) throw new InvalidDataException("not a Coordination state image");
         using var reader = new BinaryReader(image, System.Text.Encoding.UTF8, leaveOpen: true);
         var appliedIndex = reader.ReadUInt64();
         var appliedTerm = reader.ReadUInt64();
@@ -158,13 +154,6 @@ internal sealed class ServerStateMachine
             if (kv.Lease != 0) lessor.Attach(kv.Lease, kv.Key);
         }
         return new ServerStateMachine(options, store, lessor, alarms, appliedIndex, appliedTerm, confState);
-    }
-
-    private static void WriteMessage(BinaryWriter writer, IMessage message)
-    {
-        var bytes = message.ToByteArray();
-        writer.Write(bytes.Length);
-        writer.Write(bytes);
     }
 
     private static T ReadMessage<T>(BinaryReader reader, MessageParser<T> parser) where T : IMessage<T>

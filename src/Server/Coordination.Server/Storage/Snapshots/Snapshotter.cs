@@ -92,6 +92,20 @@ internal sealed class Snapshotter
         }
     }
 
+    /// <summary>Durably saves a snapshot whose state image <paramref name="writeImage"/> writes straight
+    /// into the file (no in-memory copy). Returns the path of the file.</summary>
+    public string Save(SnapshotMetadata metadata, Action<Stream> writeImage)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        ArgumentNullException.ThrowIfNull(writeImage);
+        return Write(metadata, (file, crc) =>
+        {
+            var sink = new ChecksummingStream(file, crc);
+            writeImage(sink);
+            return (sink.Crc, sink.Written);
+        });
+    }
+
     /// <summary>Durably saves a snapshot with an in-memory state image. Returns the path of the file.</summary>
     public string Save(SnapshotMetadata metadata, ReadOnlyMemory<byte> image)
     {
