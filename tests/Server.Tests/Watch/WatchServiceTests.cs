@@ -76,6 +76,46 @@ public sealed class WatchServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_client_that_stops_reading_never_blocks_writes_and_later_gets_every_revision_once_in_order()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        int port = FreePort();
+        await using ServerHost server = await StartAsync(port);
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+        var kv = new KV.KVClient(channel);
+        using var slow = new Etcdserverpb.Watch.WatchClient(channel).Watch(cancellationToken: ct);
+        await slow.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = ByteString.CopyFrom(0), RangeEnd = ByteString.CopyFrom(0), PrevKv = true } }, ct);
+        Assert.True(await slow.ResponseStream.MoveNext(ct));
+        Assert.True(slow.ResponseStream.Current.Created);
+
+        // 3,000 puts of 2 kB (about 6 MB of events) while the client reads nothing: HTTP/2 flow control
+        // stops the send loop, the stream's buffer fills and its watcher falls back to catching up.
+        var value = ByteString.CopyFrom(new byte[2000]);
+        const int puts = 3000;
+        bool fellBehind = false;
+        for (int i = 0; i < puts; i++)
+        {
+            await kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8($"k{i % 50}"), Value = value }, cancellationToken: ct);
+            fellBehind |= server.Watches.UnsyncedCount > 0;
+        }
+
+        Assert.True(fellBehind, "the non-reading client never fell behind: the test did not exercise back-pressure");
+        long expected = 2;
+        while (expected < 2 + puts)
+        {
+            Assert.True(await slow.ResponseStream.MoveNext(ct));
+            foreach (var e in slow.ResponseStream.Current.Events)
+            {
+                Assert.Equal(expected, e.Kv.ModRevision);
+                if (expected >= 2 + 50) Assert.Equal(expected - 50, e.PrevKv.ModRevision);
+                expected++;
+            }
+        }
+
+        await WatchHubTests.WaitUntilAsync(() => server.Watches.SyncedCount == 1);
+    }
+
+    [Fact]
     public async Task Progress_notifications_follow_the_configured_interval()
     {
         var ct = TestContext.Current.CancellationToken;
