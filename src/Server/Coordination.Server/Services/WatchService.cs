@@ -80,23 +80,39 @@ internal sealed class WatchService(WatchHub hub, CoordinationNode node, ServerOp
 
     private async Task SendAsync(WatchStream stream, IServerStreamWriter<WatchResponse> responseStream, CancellationToken cancellationToken)
     {
-        while (await stream.ReadAsync(cancellationToken).ConfigureAwait(false) is { } outbound)
+        var buffered = new WriteOptions(WriteFlags.BufferHint);
+        while (await stream.ReadAsync(cancellationToken).ConfigureAwait(false) is { } first)
         {
-            WatchResponse response = outbound.Response;
-            ResponseHeader header = response.Header;
-            header.ClusterId = node.Identity.ClusterId;
-            header.MemberId = node.Identity.MemberId;
-            header.RaftTerm = node.RaftTerm;
-            if (!outbound.Fragment)
+            // Responses already queued go out in one flush: buffered writes, the last one flushes.
+            WatchOutbound outbound = first;
+            bool more;
+            do
             {
-                await responseStream.WriteAsync(response, cancellationToken).ConfigureAwait(false);
-                continue;
+                more = stream.TryRead(out WatchOutbound next);
+                responseStream.WriteOptions = more ? buffered : null;
+                await WriteAsync(outbound, responseStream, cancellationToken).ConfigureAwait(false);
+                outbound = next;
             }
+            while (more);
+        }
+    }
 
-            foreach (WatchResponse part in WatchResponseFragmenter.Split(response, options.MaxReceiveMessageBytes))
-            {
-                await responseStream.WriteAsync(part, cancellationToken).ConfigureAwait(false);
-            }
+    private async Task WriteAsync(WatchOutbound outbound, IServerStreamWriter<WatchResponse> responseStream, CancellationToken cancellationToken)
+    {
+        WatchResponse response = outbound.Response;
+        ResponseHeader header = response.Header;
+        header.ClusterId = node.Identity.ClusterId;
+        header.MemberId = node.Identity.MemberId;
+        header.RaftTerm = node.RaftTerm;
+        if (!outbound.Fragment)
+        {
+            await responseStream.WriteAsync(response, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        foreach (WatchResponse part in WatchResponseFragmenter.Split(response, options.MaxReceiveMessageBytes))
+        {
+            await responseStream.WriteAsync(part, cancellationToken).ConfigureAwait(false);
         }
     }
 }
