@@ -112,7 +112,7 @@ internal sealed partial class WatchHub
         if (next <= view.Revision)
         {
             long to = next + _options.CatchUpMaxRevisions - 1;
-            batch = view.History(watcher.Range, next, to, _options.CatchUpMaxEvents);
+            batch = view.History(watcher.Range, next, to, _options.CatchUpMaxEvents, _options.CatchUpMaxBytes);
             for (int i = 0; i < batch.Events.Count; i++)
             {
                 Event? selected = WatchEventSelector.Select(watcher, batch.Events[i], batch.PreviousKvs[i]);
