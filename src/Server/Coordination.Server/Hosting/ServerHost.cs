@@ -41,6 +41,9 @@ internal sealed class ServerHost : IAsyncDisposable
     /// <summary>The node façade (for in-process hosting and tests).</summary>
     public CoordinationNode Node => _app.Services.GetRequiredService<CoordinationNode>();
 
+    /// <summary>The watch hub (for in-process hosting and tests).</summary>
+    public WatchHub Watches => _app.Services.GetRequiredService<WatchHub>();
+
     /// <summary>The addresses the server listens on for clients.</summary>
     public IReadOnlyList<Uri> ClientUrls { get; private set; } = [];
 

@@ -54,19 +54,30 @@ internal sealed class WatchStream : IDisposable
     {
         while (await _out.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (_out.Reader.TryRead(out WatchOutbound item))
+            if (TryRead(out WatchOutbound item))
             {
-                if (item.Buffered && Interlocked.Decrement(ref _buffered) == _capacity / 2)
-                {
-                    // Room again: watchers that fell behind on this stream may continue catching up.
-                    _hub.OnStreamDrained(this);
-                }
-
                 return item;
             }
         }
 
         return null;
+    }
+
+    /// <summary>Takes the next response if one is already queued (lets the sender batch its flushes).</summary>
+    public bool TryRead(out WatchOutbound item)
+    {
+        if (!_out.Reader.TryRead(out item))
+        {
+            return false;
+        }
+
+        if (item.Buffered && Interlocked.Decrement(ref _buffered) == _capacity / 2)
+        {
+            // Room again: watchers that fell behind on this stream may continue catching up.
+            _hub.OnStreamDrained(this);
+        }
+
+        return true;
     }
 
     /// <summary>Closes the stream and removes its watchers from the hub.</summary>
