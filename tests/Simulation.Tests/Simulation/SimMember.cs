@@ -120,6 +120,14 @@ public sealed class SimMember
 
     private readonly Dictionary<ByteString, string> _waitingReadKeys = new();
 
+    /// <summary>The transport's report on a snapshot this member sent.</summary>
+    public void ReportSnapshot(ulong to, bool delivered)
+    {
+        if (Node is null) return;
+        Node.ReportSnapshot(to, delivered);
+        Process();
+    }
+
     /// <summary>Asks this member, if it leads, to hand leadership to <paramref name="target"/>.</summary>
     public void TransferLeader(ulong target)
     {

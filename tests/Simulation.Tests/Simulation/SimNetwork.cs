@@ -22,6 +22,9 @@ public sealed class SimNetwork(EventQueue queue, Random random, Func<ulong, SimM
 
     private long _sent, _delivered, _dropped;
 
+    /// <summary>Messages delivered, by type.</summary>
+    public long[] DeliveredByType { get; } = new long[32];
+
     /// <summary>Cuts the direction <paramref name="from"/> → <paramref name="to"/>.</summary>
     public void Cut(ulong from, ulong to) => _cut.Add((from, to));
 
@@ -59,6 +62,7 @@ public sealed class SimNetwork(EventQueue queue, Random random, Func<ulong, SimM
         if (IsCut(m.From, m.To) || random.NextDouble() < LossRate)
         {
             _dropped++;
+            ReportSnapshot(m, delivered: false);
             return;
         }
         Schedule(m);
@@ -75,14 +79,23 @@ public sealed class SimNetwork(EventQueue queue, Random random, Func<ulong, SimM
             if (IsCut(copy.From, copy.To))
             {
                 _dropped++;
+                ReportSnapshot(copy, delivered: false);
                 return;
             }
             _delivered++;
+            DeliveredByType[(int)copy.Type]++;
             trace.Add((ulong)copy.Type);
             trace.Add(copy.From << 8 | copy.To);
             trace.Add(copy.Term);
             trace.Add(copy.Index);
             member(copy.To).Receive(copy);
+            ReportSnapshot(copy, delivered: true);
         });
+    }
+
+    /// <summary>A snapshot is streamed by the transport, which tells the sender how it went (as a real transport does).</summary>
+    private void ReportSnapshot(Message m, bool delivered)
+    {
+        if (m.Type == MessageType.MsgSnap) member(m.From).ReportSnapshot(m.To, delivered);
     }
 }

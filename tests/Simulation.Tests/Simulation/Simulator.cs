@@ -36,7 +36,7 @@ public sealed class Simulator
             ElectionTicks = options.ElectionTicks,
             HeartbeatTicks = 1,
             Seed = _random.Next(),
-            RetainedEntries = 20,
+            RetainedEntries = 5,
             MaxInflightMessages = 16,
             MaxMessageBytes = 4096,
         })).ToList();
@@ -103,7 +103,7 @@ public sealed class Simulator
 
     private SimulationResult Result(long events, Verdict linearizability) =>
         new(Options.Seed, Trace.Value, Invariants.Violations.ToList(), events, _history.Count,
-            _acknowledged.Count, Invariants.Elections, linearizability, _ackTimes.ToList(), _log?.ToString());
+            _acknowledged.Count, Invariants.Elections, linearizability, _ackTimes.ToList(), _log?.ToString(), Network.DeliveredByType.ToArray(), _history.Count(o => o.Input.Op == KvOp.Get));
 
     /// <summary>Every member crashes at once and restarts shortly after.</summary>
     public void PowerLoss()
@@ -191,7 +191,8 @@ public sealed class Simulator
 
 /// <summary>The outcome of one simulated run.</summary>
 public sealed record SimulationResult(int Seed, ulong TraceHash, IReadOnlyList<string> Violations, long Events, int Operations,
-    int AcknowledgedWrites, int Elections, Verdict Linearizability, IReadOnlyList<long> AckTimes, string? Log)
+    int AcknowledgedWrites, int Elections, Verdict Linearizability, IReadOnlyList<long> AckTimes, string? Log,
+    IReadOnlyList<long> DeliveredByType, int CompletedReads)
 {
     /// <summary>True when no invariant was violated.</summary>
     public bool Ok => Violations.Count == 0;
