@@ -38,6 +38,7 @@ public sealed partial class RaftNode
     private ulong _pendingConfIndex;
     private Snapshot? _latestSnapshot;
     private ulong _releasableIndex;
+    private bool _transferCampaignDeferred;
 
     /// <summary>Restores a member from what its storage holds.</summary>
     /// <param name="config">The member's configuration.</param>
