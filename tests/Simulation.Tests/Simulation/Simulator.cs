@@ -39,6 +39,7 @@ public sealed class Simulator
             RetainedEntries = 5,
             MaxInflightMessages = 16,
             MaxMessageBytes = 4096,
+            CheckQuorum = options.CheckQuorum,
         })).ToList();
         Clients = Enumerable.Range(1, options.Clients).Select(i => new SimClient(this, i, new Random(_random.Next()))).ToList();
     }
