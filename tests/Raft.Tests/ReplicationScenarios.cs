@@ -101,6 +101,23 @@ public class ReplicationScenarios
     }
 
     [Fact]
+    public void A_follower_whose_appends_were_all_lost_catches_up_once_it_answers_a_heartbeat()
+    {
+        var c = new TestCluster(3, maxInflight: 2, maxMessageBytes: 1);
+        c.Elect(1);
+        c.Cut(1, 3);
+        for (var i = 0; i < 5; i++) c.Propose(1, "e" + i);
+        Assert.Empty(c.Applied(3));
+
+        // The window towards 3 is full of lost appends; nobody reports the loss.
+        c.Heal();
+        c.Tick(1, 1);
+        c.Tick(1, 1);
+        Assert.Equal(c.Applied(1), c.Applied(3));
+        Assert.Equal(5, c.Applied(3).Count);
+    }
+
+    [Fact]
     public void A_follower_that_fell_behind_the_leaders_retained_log_catches_up_from_a_snapshot()
     {
         var c = new TestCluster(3, retainedEntries: 0);

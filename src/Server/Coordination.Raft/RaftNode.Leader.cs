@@ -140,6 +140,10 @@ public sealed partial class RaftNode
     {
         pr.RecentActive = true;
         pr.ProbeSent = false;
+        // The member is alive, yet the window is full: appends were probably lost (a transport
+        // need not report every loss). Free one slot; if the member lacks what precedes it, its
+        // rejection puts us back to probing from its last match.
+        if (pr.State == ProgressState.Replicate && pr.Inflights.Full) pr.Inflights.FreeFirstOne();
         if (pr.Match < _log.LastIndex) SendAppend(m.From, pr, sendIfEmpty: true);
         if (m.Context.IsEmpty) return;
         var acks = _reads.Acknowledge(m.From, m.Context);

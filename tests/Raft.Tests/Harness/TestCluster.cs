@@ -18,8 +18,11 @@ internal sealed class TestCluster
 
     private readonly long _maxMessageBytes;
 
-    public TestCluster(int voters, int retainedEntries = 1000, int electionTicks = 10, long maxMessageBytes = 1 << 20)
+    private readonly int _maxInflight;
+
+    public TestCluster(int voters, int retainedEntries = 1000, int electionTicks = 10, long maxMessageBytes = 1 << 20, int maxInflight = 256)
     {
+        _maxInflight = maxInflight;
         _retainedEntries = retainedEntries;
         _maxMessageBytes = maxMessageBytes;
         ElectionTicks = electionTicks;
@@ -57,6 +60,9 @@ internal sealed class TestCluster
             _cut.Add((other, id));
         }
     }
+
+    /// <summary>Cuts the link from <paramref name="from"/> to <paramref name="to"/> only.</summary>
+    public void Cut(ulong from, ulong to) => _cut.Add((from, to));
 
     /// <summary>Restores every link.</summary>
     public void Heal() => _cut.Clear();
@@ -163,7 +169,7 @@ internal sealed class TestCluster
     }
 
     private RaftNode NewNode(ulong id, IReadOnlyList<ulong> voters) =>
-        new(new RaftConfig { Id = id, Voters = voters, ElectionTicks = ElectionTicks, Seed = (int)id, RetainedEntries = _retainedEntries, MaxMessageBytes = _maxMessageBytes },
+        new(new RaftConfig { Id = id, Voters = voters, ElectionTicks = ElectionTicks, Seed = (int)id, RetainedEntries = _retainedEntries, MaxMessageBytes = _maxMessageBytes, MaxInflightMessages = _maxInflight },
             new HardState(), null, []);
 
     private sealed class Member(RaftNode node)
