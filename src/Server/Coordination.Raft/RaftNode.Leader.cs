@@ -110,7 +110,8 @@ public sealed partial class RaftNode
             case ProgressState.Probe:
                 pr.BecomeReplicate();
                 break;
-            case ProgressState.Snapshot when pr.Match + 1 >= _log.OffsetIndex + 1 || pr.Match >= pr.PendingSnapshot:
+            case ProgressState.Snapshot when pr.Match >= _log.OffsetIndex:
+                // The snapshot (or enough of the log) arrived: what follows is in memory.
                 pr.BecomeProbe();
                 pr.BecomeReplicate();
                 break;

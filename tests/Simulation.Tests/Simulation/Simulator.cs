@@ -92,11 +92,9 @@ public sealed class Simulator
         Invariants.CheckLogMatching(Members);
         CheckProgressAfterHeal();
         CheckNoAcknowledgedWriteLost();
-        var checkStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         var lin = LinearizabilityChecker.Check(KvModel.Instance, _history, maxSteps: 2_000_000);
         if (lin.Verdict == Verdict.NotLinearizable)
             Invariants.Fail($"linearizability: key {lin.Partition} has no linearization:\n{lin.Explanation}");
-        CheckMilliseconds = (long)System.Diagnostics.Stopwatch.GetElapsedTime(checkStarted).TotalMilliseconds;
         return Result(events, lin.Verdict);
     }
 
@@ -116,9 +114,6 @@ public sealed class Simulator
             foreach (var m in Members) m.Restart();
         });
     }
-
-    /// <summary>Time the linearizability check took (real time, for budgeting only).</summary>
-    public long CheckMilliseconds { get; private set; }
 
     /// <summary>Writes a line to the trace of a replayed run.</summary>
     public void Log(string line) => _log?.Append(Queue.Now).Append("ms ").AppendLine(line);
