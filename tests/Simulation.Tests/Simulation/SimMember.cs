@@ -73,7 +73,7 @@ public sealed class SimMember
     /// <summary>Loses the process and every unsynced write; waiting clients never hear back.</summary>
     public void Crash()
     {
-        if (Node is null) return;
+        if (Node is null || _sim.Healed) return;
         Node = null;
         Disk.Crash();
         _waitingPuts.Clear();

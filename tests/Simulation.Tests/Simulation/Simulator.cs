@@ -115,6 +115,9 @@ public sealed class Simulator
         });
     }
 
+    /// <summary>True once the final heal happened: no more crashes.</summary>
+    public bool Healed { get; private set; }
+
     /// <summary>Writes a line to the trace of a replayed run.</summary>
     public void Log(string line) => _log?.Append(Queue.Now).Append("ms ").AppendLine(line);
 
@@ -126,10 +129,11 @@ public sealed class Simulator
         _ackTimes.Add(Queue.Now);
     }
 
-    /// <summary>Heals every fault: links, loss, crashed members.</summary>
+    /// <summary>Heals every fault for good: links, loss, crashed members.</summary>
     public void Heal()
     {
-        Network.HealAll();
+        Healed = true;
+        Network.HealAll(seal: true);
         foreach (var m in Members) m.Restart();
         Log("healed");
     }
