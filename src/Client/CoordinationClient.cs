@@ -34,7 +34,6 @@ public static class CoordinationClient
 /// <summary>The composition root of one client: transport, the per-service clients, and the background loops.</summary>
 internal sealed class ClientRoot : ICoordinationClient
 {
-    private readonly CoordinationClientOptions _options;
     private readonly ILogger _logger;
     private readonly ClientTelemetry _telemetry;
     private readonly EndpointPool _pool;
@@ -46,7 +45,6 @@ internal sealed class ClientRoot : ICoordinationClient
 
     public ClientRoot(CoordinationClientOptions options, ILoggerFactory loggerFactory, IMeterFactory? meterFactory)
     {
-        _options = options;
         _logger = loggerFactory.CreateLogger("Coordination.Client");
         _telemetry = new ClientTelemetry(meterFactory);
         _pool = new EndpointPool(new ChannelFactory(options, loggerFactory), options, _logger);
@@ -58,8 +56,9 @@ internal sealed class ClientRoot : ICoordinationClient
         Cluster = new ClusterClient(Runner);
         Maintenance = new MaintenanceClient(Runner);
         Auth = new AuthClient(Runner);
+        // The timer starts now, on the injected clock (not when the loop's task first runs).
         _sync = options.EndpointSyncInterval is { } interval && interval > TimeSpan.Zero
-            ? Task.Run(() => SyncLoopAsync(interval, _stop.Token))
+            ? SyncLoopAsync(new PeriodicTimer(interval, options.TimeProvider), _stop.Token)
             : Task.CompletedTask;
     }
 
@@ -93,9 +92,10 @@ internal sealed class ClientRoot : ICoordinationClient
         }
     }
 
-    private async Task SyncLoopAsync(TimeSpan interval, CancellationToken stop)
+    private async Task SyncLoopAsync(PeriodicTimer timer, CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(interval, _options.TimeProvider);
+        using var _ = timer;
+        await Task.Yield();
         try
         {
             while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))

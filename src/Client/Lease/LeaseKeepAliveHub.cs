@@ -45,7 +45,8 @@ internal sealed class LeaseKeepAliveHub : IAsyncDisposable
         _telemetry = telemetry;
         _logger = logger;
         _loop = Task.Run(() => RunAsync(_stop.Token));
-        _ticker = Task.Run(() => TickAsync(_stop.Token));
+        var timer = new PeriodicTimer(Tick, _time); // starts now on the injected clock
+        _ticker = Task.Run(() => TickAsync(timer, _stop.Token));
     }
 
     /// <summary>The endpoint the stream is open on, if any (tests).</summary>
@@ -62,9 +63,9 @@ internal sealed class LeaseKeepAliveHub : IAsyncDisposable
         return handle;
     }
 
-    private async Task TickAsync(CancellationToken stop)
+    private async Task TickAsync(PeriodicTimer timer, CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(Tick, _time);
+        using var _ = timer;
         try
         {
             while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
