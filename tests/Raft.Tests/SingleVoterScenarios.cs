@@ -159,11 +159,4 @@ public class SingleVoterScenarios
         Assert.Equal(ProposeResult.Accepted, node.Propose(ByteString.Empty));
         Assert.Single(Drain(node, disk, ref hs));
     }
-
-    [Fact]
-    public void Configurations_with_other_voters_are_refused_until_replication_exists()
-    {
-        Assert.Throws<NotSupportedException>(() =>
-            new RaftNode(new RaftConfig { Id = 1, Voters = [1, 2, 3] }, new HardState(), null, []));
-    }
 }

@@ -34,6 +34,7 @@ try
         "txn-put" => await ClosedLoopRunner.RunAsync(options, pool, TxnPutMode.Factory(options, out description), description, cancellation.Token),
         "range" => await ClosedLoopRunner.RunAsync(options, pool, RangeMode.Factory(options, out description), description, cancellation.Token),
         "watch" => await WatchMode.RunAsync(options, pool, cancellation.Token),
+        "lease-keepalive" => await LeaseKeepAliveMode.RunAsync(options, pool, cancellation.Token),
         _ => throw new FormatException($"unknown mode '{options.Mode}'"),
     };
 }

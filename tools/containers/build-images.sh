@@ -18,10 +18,18 @@ log() { echo "[build-images] $*" >&2; }
 copy_libs() {
   local rootfs="$1"; shift
   local lib
-  for lib in $(ldd "$@" 2>/dev/null | grep -oE '/[^ ]+\.so[^ ]*' | sort -u); do
+  # ldd prints "name => /path (addr)" per library, the loader as "\t/path (addr)", and a "file:" header per input.
+  for lib in $(ldd "$@" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// && $1 !~ /:$/ { print $1 }' | sort -u); do
+    case "$lib" in "$OUT"/*) continue ;; esac  # the app's own libraries are copied with the app
     mkdir -p "$rootfs$(dirname "$lib")"
     cp -L "$lib" "$rootfs$lib"
   done
+}
+
+# docker build, quiet unless it fails (the legacy builder also warns that it is deprecated).
+docker_build() {
+  local tag="$1" ctx="$2"
+  docker build -q -t "$tag" "$ctx" >"$OUT/${tag%%:*}-build.log" 2>&1 || { cat "$OUT/${tag%%:*}-build.log" >&2; exit 1; }
 }
 
 base_rootfs() {
@@ -59,7 +67,7 @@ WORKDIR /data
 ENTRYPOINT ["/app/Coordination.Server"]
 DOCKERFILE
   log "building coordination-server:test"
-  docker build -q -t coordination-server:test "$ctx" >/dev/null
+  docker_build coordination-server:test "$ctx"
 }
 
 build_etcd() {
@@ -76,7 +84,7 @@ WORKDIR /data
 ENTRYPOINT ["/usr/bin/etcd"]
 DOCKERFILE
   log "building coordination-etcd:3.4"
-  docker build -q -t coordination-etcd:3.4 "$ctx" >/dev/null
+  docker_build coordination-etcd:3.4 "$ctx"
 }
 
 mkdir -p "$OUT"

@@ -6,6 +6,9 @@ public enum ProposeResult
     /// <summary>Appended to the leader's log; it will appear in a later <see cref="Ready"/>.</summary>
     Accepted,
 
-    /// <summary>Dropped: this member is not the leader (or a leadership transfer is in progress).</summary>
+    /// <summary>Dropped: no leader is known, a leadership transfer is in progress, or (for a configuration change) another one is pending.</summary>
     Dropped,
+
+    /// <summary>Sent on to the leader; whether it is appended is not known (it may be lost with the message).</summary>
+    Forwarded,
 }

@@ -1,29 +1,43 @@
 using System;
 using System.Collections.Generic;
 using Coordination.Raft.Protocol;
+using Coordination.Raft.Tracker;
+using Google.Protobuf;
 
 namespace Coordination.Raft;
 
 /// <summary>
 /// The consensus core: a pure, deterministic state machine. It does no I/O, starts no threads or
-/// tasks and reads no clock. Time arrives through <see cref="Tick"/>, randomness from the seed in
-/// <see cref="RaftConfig"/>, work leaves through <see cref="GetReady"/>. Single-threaded: the host
-/// calls it from one loop.
+/// tasks and reads no clock. Time arrives through <see cref="Tick"/>, messages from peers through
+/// <see cref="Step"/>, randomness from the seed in <see cref="RaftConfig"/>; work leaves through
+/// <see cref="GetReady"/>. Single-threaded: the host calls it from one loop.
 /// </summary>
 /// <remarks>
-/// This version decides commitment for a cluster of one voter: an entry of the current term is
-/// committed once the host reports it persisted. Multi-member replication (messages, votes from
-/// peers, per-follower progress) extends this type without changing its host contract.
+/// The algorithm is split by concern: this file holds the state and the inputs;
+/// <c>RaftNode.Step.cs</c> the term rules common to every role; <c>RaftNode.Roles.cs</c> the role
+/// transitions and ticks; <c>RaftNode.Leader.cs</c>, <c>RaftNode.Candidate.cs</c> and
+/// <c>RaftNode.Follower.cs</c> each role's handling of messages; <c>RaftNode.Replication.cs</c>
+/// sending entries and snapshots; <c>RaftNode.Membership.cs</c> configuration changes;
+/// <c>RaftNode.Ready.cs</c> the batch of work handed to the host.
 /// </remarks>
-public sealed class RaftNode
+public sealed partial class RaftNode
 {
     private readonly RaftConfig _config;
     private readonly RaftLog _log;
     private readonly Random _random;
+    private readonly ProgressTracker _tracker;
+    private readonly ReadOnlyRequests _reads = new();
+    private readonly List<Message> _readsAwaitingTermCommit = new();
+    private List<Message> _messages = new();
+    private List<ReadState> _readStates = new();
     private HardState _persistedHardState;
-    private ulong _appliedHandedOut;
+    private ulong _applied;
     private int _electionElapsed;
+    private int _heartbeatElapsed;
     private int _randomizedElectionTimeout;
+    private ulong _pendingConfIndex;
+    private Snapshot? _latestSnapshot;
+    private ulong _releasableIndex;
 
     /// <summary>Restores a member from what its storage holds.</summary>
     /// <param name="config">The member's configuration.</param>
@@ -33,20 +47,28 @@ public sealed class RaftNode
     public RaftNode(RaftConfig config, HardState hardState, SnapshotMetadata? snapshot, IReadOnlyList<Entry> entries)
     {
         ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(hardState);
         config.Validate();
-        if (config.Voters.Count != 1 || config.Voters[0] != config.Id)
-            throw new NotSupportedException("raft: this consensus core decides commitment for a single voter only");
         _config = config;
         _random = new Random(config.Seed);
         _log = new RaftLog(snapshot?.Index ?? 0, snapshot?.Term ?? 0, entries);
+        _tracker = new ProgressTracker(config.MaxInflightMessages);
+        if (snapshot?.ConfState is { } cs && (cs.Voters.Count > 0 || cs.Learners.Count > 0))
+        {
+            _tracker.Restore(cs, _log.LastIndex + 1);
+        }
+        else
+        {
+            foreach (var id in config.Voters) _tracker.AddVoter(id, _log.LastIndex + 1);
+            foreach (var id in config.Learners) _tracker.AddLearner(id, _log.LastIndex + 1);
+        }
         Term = hardState.Term;
         Vote = hardState.Vote;
-        Commit = Math.Max(hardState.Commit, snapshot?.Index ?? 0);
-        if (Commit > _log.LastIndex) Commit = _log.LastIndex;
-        _appliedHandedOut = snapshot?.Index ?? 0;
+        Commit = Math.Min(Math.Max(hardState.Commit, snapshot?.Index ?? 0), _log.LastIndex);
+        _applied = snapshot?.Index ?? 0;
+        _releasableIndex = _applied;
         _persistedHardState = hardState.Clone();
-        Role = RaftRole.Follower;
-        ResetElectionTimeout();
+        BecomeFollower(Term, 0);
     }
 
     /// <summary>This member's id.</summary>
@@ -65,91 +87,140 @@ public sealed class RaftNode
     public RaftRole Role { get; private set; }
 
     /// <summary>The leader of the current term as far as this member knows (0 for none).</summary>
-    public ulong Leader => Role == RaftRole.Leader ? Id : 0;
+    public ulong Leader { get; private set; }
 
     /// <summary>Index of the last entry in the log.</summary>
     public ulong LastIndex => _log.LastIndex;
 
-    /// <summary>Index of the last entry handed to the host for applying.</summary>
-    public ulong AppliedIndex => _appliedHandedOut;
+    /// <summary>Index of the last entry the host reported applied.</summary>
+    public ulong AppliedIndex => _applied;
 
-    /// <summary>Advances logical time by one tick; a follower that heard from no leader campaigns.</summary>
+    /// <summary>The member leadership is being handed to (0 when no transfer is in progress).</summary>
+    public ulong LeadTransferee { get; private set; }
+
+    /// <summary>The membership configuration in effect (as of the applied index).</summary>
+    public ConfState ConfState => _tracker.ConfState();
+
+    /// <summary>True when this member is a voter and so may campaign.</summary>
+    public bool IsPromotable => _tracker.IsVoter(Id);
+
+    /// <summary>Advances logical time by one tick: followers time out elections, leaders send heartbeats.</summary>
     public void Tick()
     {
-        if (Role == RaftRole.Leader) return;
-        _electionElapsed++;
-        if (_electionElapsed >= _randomizedElectionTimeout) Campaign();
+        if (Role == RaftRole.Leader) TickHeartbeat();
+        else TickElection();
     }
 
-    /// <summary>Starts an election now. With a single voter the member wins at once.</summary>
-    public void Campaign()
+    /// <summary>Starts an election now (with pre-vote first when configured). A single voter wins at once.</summary>
+    public void Campaign() => StepLocal(new Message { Type = MessageType.MsgHup });
+
+    /// <summary>Proposes an entry (takes ownership of <paramref name="data"/>); a follower forwards it to the leader.</summary>
+    public ProposeResult Propose(ByteString data) =>
+        ProposeEntry(new Entry { Type = EntryType.EntryNormal, Data = data });
+
+    /// <summary>
+    /// Proposes a membership change of one member. It takes effect when the host applies the entry
+    /// (see <see cref="Advance"/>); a leader refuses a second change while one is not yet applied.
+    /// </summary>
+    public ProposeResult ProposeConfChange(ConfChange change)
     {
-        if (Role == RaftRole.Leader) return;
-        Term++;
-        Vote = Id;
-        Role = RaftRole.Candidate;
-        _electionElapsed = 0;
-        ResetElectionTimeout();
-        // Our own vote is a quorum of one.
-        BecomeLeader();
+        ArgumentNullException.ThrowIfNull(change);
+        return ProposeEntry(new Entry { Type = EntryType.EntryConfChange, Data = change.ToByteString() });
     }
 
-    /// <summary>Appends a proposal to the log when this member leads (takes ownership of <paramref name="data"/>).</summary>
-    public ProposeResult Propose(Google.Protobuf.ByteString data)
+    /// <summary>
+    /// Asks for a linearizable read point. The answer arrives as a <see cref="ReadState"/> with the
+    /// same <paramref name="context"/> (which must be unique among outstanding requests) once the
+    /// leader has confirmed, by a heartbeat round to a quorum, that it still leads. False when no
+    /// leader is known; the request may also be lost silently, so the host must time out.
+    /// </summary>
+    public bool ReadIndex(ByteString context)
     {
-        if (Role != RaftRole.Leader) return ProposeResult.Dropped;
-        _log.Append(new Entry { Term = Term, Index = _log.LastIndex + 1, Type = EntryType.EntryNormal, Data = data });
-        return ProposeResult.Accepted;
+        ArgumentNullException.ThrowIfNull(context);
+        if (Role != RaftRole.Leader && Leader == 0) return false;
+        StepLocal(new Message { Type = MessageType.MsgReadIndex, From = Id, Context = context });
+        return true;
     }
 
-    /// <summary>True when <see cref="GetReady"/> has work for the host.</summary>
-    public bool HasReady =>
-        _log.LastIndex > Math.Max(_log.HandedOutIndex, _log.StableIndex)
-        || Commit > _appliedHandedOut
-        || HardStateChanged();
+    /// <summary>Asks the leader to hand leadership to <paramref name="transferee"/> (a voter).</summary>
+    public void TransferLeader(ulong transferee) =>
+        StepLocal(new Message { Type = MessageType.MsgTransferLeader, From = transferee });
 
-    /// <summary>Collects the work the host must do next. Call <see cref="Advance"/> once it is done.</summary>
-    public Ready GetReady()
+    /// <summary>The host could not deliver a message to <paramref name="peer"/>: stop streaming to it optimistically.</summary>
+    public void ReportUnreachable(ulong peer) =>
+        StepLocal(new Message { Type = MessageType.MsgUnreachable, From = peer });
+
+    /// <summary>The host finished sending a snapshot to <paramref name="peer"/> (or failed to).</summary>
+    public void ReportSnapshot(ulong peer, bool succeeded) =>
+        StepLocal(new Message { Type = MessageType.MsgSnapStatus, From = peer, Reject = !succeeded });
+
+    /// <summary>
+    /// The host took a snapshot of its state machine (at an index it has applied). The core keeps it
+    /// to catch up followers that need entries it no longer holds, and may release the entries the
+    /// snapshot covers from memory (keeping <see cref="RaftConfig.RetainedEntries"/> behind it).
+    /// </summary>
+    public void Compact(Snapshot snapshot)
     {
-        var entries = _log.TakeUnstable();
-        var committed = Commit > _appliedHandedOut ? _log.Slice(_appliedHandedOut + 1, Commit) : new List<Entry>();
-        var hs = HardStateChanged() ? CurrentHardState() : null;
-        var mustSync = entries.Count > 0 || (hs is not null && (hs.Term != _persistedHardState.Term || hs.Vote != _persistedHardState.Vote));
-        return new Ready(hs, entries, committed, mustSync);
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var index = snapshot.Metadata.Index;
+        if (index > _applied) throw new ArgumentException($"raft: snapshot at {index} is beyond the applied index {_applied}");
+        if (_latestSnapshot is not null && _latestSnapshot.Metadata.Index >= index) return;
+        _latestSnapshot = snapshot;
+        _releasableIndex = Math.Max(_releasableIndex, index);
+        ReleaseMemory();
     }
 
-    /// <summary>Tells the core the host finished a <see cref="Ready"/>: its entries are persisted and its committed entries applied.</summary>
-    public void Advance(Ready ready)
+    /// <summary>
+    /// Handles a message from a peer. Messages with a term are checked against ours first; local
+    /// message kinds (election, beat, reports) are refused from the network.
+    /// </summary>
+    public void Step(Message message)
     {
-        ArgumentNullException.ThrowIfNull(ready);
-        if (ready.HardState is not null) _persistedHardState = ready.HardState;
-        if (ready.Entries.Count > 0) _log.StableTo(ready.Entries[^1].Index);
-        if (ready.CommittedEntries.Count > 0) _appliedHandedOut = ready.CommittedEntries[^1].Index;
-        MaybeCommit();
-        _log.ReleaseTo(_appliedHandedOut);
+        ArgumentNullException.ThrowIfNull(message);
+        switch (message.Type)
+        {
+            case MessageType.MsgHup or MessageType.MsgBeat or MessageType.MsgCheckQuorum
+                or MessageType.MsgUnreachable or MessageType.MsgSnapStatus:
+                return;
+        }
+        StepMessage(message);
     }
 
-    private void BecomeLeader()
+    /// <summary>The term of the entry at <paramref name="index"/> while it is in memory (for invariant checks in tests).</summary>
+    internal bool TryGetTerm(ulong index, out ulong term) => _log.TryTerm(index, out term);
+
+    /// <summary>The entry at <paramref name="index"/> while it is in memory (for invariant checks in tests).</summary>
+    internal Entry? EntryAt(ulong index) =>
+        index > _log.OffsetIndex && index <= _log.LastIndex ? _log.Slice(index, index, long.MaxValue)[0] : null;
+
+    /// <summary>The first index whose entry is still in memory.</summary>
+    internal ulong FirstIndexInMemory => _log.OffsetIndex + 1;
+
+    private ProposeResult ProposeEntry(Entry entry)
     {
-        Role = RaftRole.Leader;
-        // A leader commits entries of earlier terms only through an entry of its own term.
-        _log.Append(new Entry { Term = Term, Index = _log.LastIndex + 1, Type = EntryType.EntryNormal });
-        MaybeCommit();
+        var m = new Message { Type = MessageType.MsgProp, From = Id, Entries = { entry } };
+        switch (Role)
+        {
+            case RaftRole.Leader:
+                return AppendProposal(m) ? ProposeResult.Accepted : ProposeResult.Dropped;
+            default:
+                if (Leader == 0) return ProposeResult.Dropped;
+                Send(new Message(m) { To = Leader });
+                return ProposeResult.Forwarded;
+        }
     }
 
-    private void MaybeCommit()
+    private void StepLocal(Message m) => StepMessage(m);
+
+    private void Send(Message m)
     {
-        if (Role != RaftRole.Leader) return;
-        // Quorum of one: the stable prefix is replicated on a majority.
-        var candidate = _log.StableIndex;
-        if (candidate > Commit && _log.Term(candidate) == Term) Commit = candidate;
+        m.From = Id;
+        // Votes and pre-votes carry the term they are for; proposals and local kinds carry none.
+        if (m.Type is not (MessageType.MsgVote or MessageType.MsgPreVote or MessageType.MsgVoteResp
+            or MessageType.MsgPreVoteResp or MessageType.MsgProp or MessageType.MsgReadIndex))
+        {
+            m.Term = Term;
+        }
+        _messages.Add(m);
     }
-
-    private bool HardStateChanged() =>
-        Term != _persistedHardState.Term || Vote != _persistedHardState.Vote || Commit != _persistedHardState.Commit;
-
-    private HardState CurrentHardState() => new() { Term = Term, Vote = Vote, Commit = Commit };
-
-    private void ResetElectionTimeout() =>
-        _randomizedElectionTimeout = _config.ElectionTicks + _random.Next(_config.ElectionTicks);
 }

@@ -11,4 +11,7 @@ public enum RaftRole
 
     /// <summary>Accepts proposals and decides what is committed.</summary>
     Leader,
+
+    /// <summary>Asks whether it would win an election, without raising the term (pre-vote).</summary>
+    PreCandidate,
 }

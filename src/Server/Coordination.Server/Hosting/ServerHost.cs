@@ -1,5 +1,6 @@
 using Coordination.Raft;
 using Coordination.Raft.Protocol;
+using Coordination.Server.Concurrency;
 using Coordination.Server.Lease;
 using Coordination.Server.Services;
 using Coordination.Server.Services.Binding;
@@ -112,6 +113,8 @@ internal sealed class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(watchHub);
         builder.Services.AddSingleton<IKeyWatcher>(watchHub);
+        builder.Services.AddSingleton(new Locks(node, watchHub));
+        builder.Services.AddSingleton(new Elections(node, watchHub));
         builder.Services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = options.MaxReceiveMessageBytes;
@@ -146,8 +149,8 @@ internal sealed class ServerHost : IAsyncDisposable
         app.MapGrpcService<WatchService>();
         app.MapGrpcService<LeaseService>();
         app.MapGrpcService<UnimplementedServices.Auth>();
-        app.MapGrpcService<UnimplementedServices.Lock>();
-        app.MapGrpcService<UnimplementedServices.Election>();
+        app.MapGrpcService<LockService>();
+        app.MapGrpcService<ElectionService>();
         HttpEndpoints.Map(app);
 
         var autoCompactor = new AutoCompactor(AutoCompaction.ParseRetention(options.AutoCompactionMode, options.AutoCompactionRetention), node, time, loggerFactory.CreateLogger<AutoCompactor>());

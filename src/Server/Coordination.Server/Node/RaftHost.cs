@@ -135,7 +135,7 @@ internal sealed class RaftHost : IAsyncDisposable
                             imageRequest.TrySetResult(_stateMachine.CaptureImage());
                             break;
                         case SnapshotSaved saved:
-                            _snapshots.Complete(saved, _wal);
+                            CompleteSnapshot(saved);
                             break;
                     }
                 }
@@ -159,6 +159,8 @@ internal sealed class RaftHost : IAsyncDisposable
     {
         while (_raft.HasReady)
         {
+            // One voter: Ready carries no messages and no snapshot from a leader; the multi-member
+            // loop (peer transport) is a separate step.
             var ready = _raft.GetReady();
             if (ready.HardState is not null || ready.Entries.Count > 0)
             {
@@ -174,6 +176,16 @@ internal sealed class RaftHost : IAsyncDisposable
             PublishStatus();
             if (ready.CommittedEntries.Count > 0) _snapshots.MaybeStart(_stateMachine, saved => _inbox.Writer.TryWrite(saved));
         }
+    }
+
+    /// <summary>
+    /// Records a snapshot file written in the background and tells the core, which keeps it to catch up
+    /// lagging members and releases the entries it covers from memory. The core gets the metadata only:
+    /// the image stays in the snapshot file, from which the peer transport reads it when it sends one.
+    /// </summary>
+    private void CompleteSnapshot(SnapshotSaved saved)
+    {
+        if (_snapshots.Complete(saved, _wal) is { } metadata) _raft.Compact(new Snapshot { Metadata = metadata });
     }
 
     private void PublishStatus()

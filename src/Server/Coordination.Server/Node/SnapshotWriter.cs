@@ -52,15 +52,16 @@ internal sealed class SnapshotWriter(Snapshotter snapshotter, long snapshotCount
         }
     }
 
-    /// <summary>On the node loop: records a written snapshot in the log and releases what it covers.</summary>
-    public void Complete(SnapshotSaved saved, WriteAheadLog wal)
+    /// <summary>On the node loop: records a written snapshot in the log and releases what it covers;
+    /// returns its metadata, or null when writing it failed.</summary>
+    public SnapshotMetadata? Complete(SnapshotSaved saved, WriteAheadLog wal)
     {
         _inFlight = null;
         if (saved.Error is not null)
         {
             logger.LogError(saved.Error, "could not save the snapshot at index {Index}: {Message}; the log keeps every entry and the next snapshot is tried after {Count} more",
                 saved.Metadata.Index, saved.Error.Message, snapshotCount);
-            return;
+            return null;
         }
         wal.SaveSnapshotMarker(saved.Metadata);
         var released = wal.ReleaseTo(saved.Metadata.Index);
@@ -68,13 +69,14 @@ internal sealed class SnapshotWriter(Snapshotter snapshotter, long snapshotCount
         _lastSnapshotIndex = saved.Metadata.Index;
         logger.LogInformation("saved snapshot at index {Index} (term {Term}) in {Elapsed:F0} ms; released {Released} log segments",
             saved.Metadata.Index, saved.Metadata.Term, saved.Elapsed.TotalMilliseconds, released);
+        return saved.Metadata;
     }
 
     /// <summary>After the node loop stopped: waits for a snapshot still being written and records it.</summary>
     public async Task DrainAsync(WriteAheadLog wal)
     {
         if (_inFlight is not { } inFlight) return;
-        Complete(await inFlight.ConfigureAwait(false), wal);
+        _ = Complete(await inFlight.ConfigureAwait(false), wal);
     }
 }
 

@@ -7,8 +7,4 @@ namespace Coordination.Server.Services;
 internal static class UnimplementedServices
 {
     internal sealed class Auth : Etcdserverpb.Auth.AuthBase;
-
-    internal sealed class Lock : V3Lockpb.Lock.LockBase;
-
-    internal sealed class Election : V3Electionpb.Election.ElectionBase;
 }

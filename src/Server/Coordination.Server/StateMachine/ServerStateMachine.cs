@@ -122,7 +122,7 @@ internal sealed class ServerStateMachine
     /// <summary>Captures the applied state for writing later, on any thread (cheap: the store part is an immutable view).</summary>
     public StateImage CaptureImage() => new(
         AppliedIndex, AppliedTerm, ConfState.Clone(),
-        _lessor.All().Select(l => (l.Id, l.TtlSeconds)).ToList(), _alarms.List(), _store.ReadView);
+        _lessor.All(), _alarms.List(), _store.ReadView);
 
     /// <summary>Writes a consistent image of the applied state.</summary>
     public void WriteImage(Stream destination) => CaptureImage().WriteTo(destination);

@@ -1,0 +1,90 @@
+using System;
+using System.Collections.Generic;
+using Coordination.Raft.Protocol;
+
+namespace Coordination.Raft;
+
+public sealed partial class RaftNode
+{
+    /// <summary>True when <see cref="GetReady"/> has work for the host.</summary>
+    public bool HasReady =>
+        _messages.Count > 0
+        || _readStates.Count > 0
+        || _log.HasUnhandedEntries
+        || (_log.PendingSnapshot is not null && !_log.PendingSnapshotHandedOut)
+        || Commit > Math.Max(_applied, _log.PendingSnapshot?.Metadata.Index ?? 0)
+        || (Role == RaftRole.Leader && _reads.RoundToStart is not null)
+        || HardStateChanged();
+
+    /// <summary>Collects the work the host must do next (see <see cref="Ready"/>). Call <see cref="Advance"/> once it is done.</summary>
+    public Ready GetReady()
+    {
+        // Read requests that arrived since the last batch share one heartbeat round.
+        if (Role == RaftRole.Leader && _reads.RoundToStart is not null) BroadcastHeartbeat();
+
+        Snapshot? snapshot = null;
+        if (_log.PendingSnapshot is not null && !_log.PendingSnapshotHandedOut)
+        {
+            snapshot = _log.PendingSnapshot;
+            _log.MarkSnapshotHandedOut();
+        }
+        var entries = _log.TakeUnhanded();
+        var appliedFrom = Math.Max(_applied, _log.PendingSnapshot?.Metadata.Index ?? 0);
+        var committed = Commit > appliedFrom ? _log.Slice(appliedFrom + 1, Commit, long.MaxValue) : new List<Entry>();
+        var hs = HardStateChanged() ? CurrentHardState() : null;
+        var mustSync = snapshot is not null || entries.Count > 0
+            || (hs is not null && (hs.Term != _persistedHardState.Term || hs.Vote != _persistedHardState.Vote));
+        var messages = _messages;
+        _messages = new List<Message>();
+        var readStates = _readStates;
+        _readStates = new List<ReadState>();
+        return new Ready(hs, entries, committed, mustSync, messages, snapshot, readStates);
+    }
+
+    /// <summary>
+    /// Tells the core the host finished a <see cref="Ready"/>: its snapshot, entries and hard state
+    /// are durable and its committed entries applied. Configuration changes among those entries
+    /// take effect now.
+    /// </summary>
+    public void Advance(Ready ready)
+    {
+        ArgumentNullException.ThrowIfNull(ready);
+        if (ready.HardState is not null) _persistedHardState = ready.HardState;
+        if (ready.Snapshot is { } snapshot)
+        {
+            _log.SnapshotStable(snapshot.Metadata.Index);
+            _applied = Math.Max(_applied, snapshot.Metadata.Index);
+            _releasableIndex = Math.Max(_releasableIndex, snapshot.Metadata.Index);
+        }
+        if (ready.Entries.Count > 0) _log.StableTo(ready.Entries[^1].Index, ready.Entries[^1].Term);
+        foreach (var entry in ready.CommittedEntries)
+        {
+            if (entry.Index <= _applied) continue;
+            _applied = entry.Index;
+            if (entry.Type == EntryType.EntryConfChange) ApplyConfChange(ConfChange.Parser.ParseFrom(entry.Data));
+        }
+        if (Role == RaftRole.Leader && _tracker.Get(Id) is { } self)
+        {
+            // The leader's own acknowledgement is its durable log, not what it merely appended.
+            if (self.MaybeUpdate(_log.StableIndex) && MaybeCommit()) BroadcastAppend();
+        }
+        ReleaseMemory();
+    }
+
+    /// <summary>
+    /// Releases entries that are stable, applied, covered by a snapshot the core can send, and
+    /// more than <see cref="RaftConfig.RetainedEntries"/> behind the applied index.
+    /// </summary>
+    private void ReleaseMemory()
+    {
+        var upTo = Math.Min(Math.Min(_applied, _log.StableIndex), _releasableIndex);
+        var keepFrom = _applied > (ulong)_config.RetainedEntries ? _applied - (ulong)_config.RetainedEntries : 0;
+        upTo = Math.Min(upTo, keepFrom);
+        _log.ReleaseTo(upTo);
+    }
+
+    private bool HardStateChanged() =>
+        Term != _persistedHardState.Term || Vote != _persistedHardState.Vote || Commit != _persistedHardState.Commit;
+
+    private HardState CurrentHardState() => new() { Term = Term, Vote = Vote, Commit = Commit };
+}

@@ -1,0 +1,157 @@
+using Coordination.Raft.Protocol;
+using Coordination.Raft.Quorum;
+
+namespace Coordination.Raft;
+
+public sealed partial class RaftNode
+{
+    private void BecomeFollower(ulong term, ulong leader)
+    {
+        Reset(term);
+        Role = RaftRole.Follower;
+        Leader = leader;
+    }
+
+    private void BecomePreCandidate()
+    {
+        // Neither the term nor the vote changes: a pre-vote only asks.
+        _tracker.ResetVotes();
+        _electionElapsed = 0;
+        _heartbeatElapsed = 0;
+        ResetElectionTimeout();
+        Role = RaftRole.PreCandidate;
+        Leader = 0;
+    }
+
+    private void BecomeCandidate()
+    {
+        Reset(Term + 1);
+        Vote = Id;
+        Role = RaftRole.Candidate;
+    }
+
+    private void BecomeLeader()
+    {
+        Reset(Term);
+        Role = RaftRole.Leader;
+        Leader = Id;
+        _tracker.ResetProgress(_log.LastIndex + 1);
+        _tracker.Get(Id)?.MaybeUpdate(_log.StableIndex);
+        _tracker.Get(Id)?.BecomeReplicate();
+        // Configuration changes in the log but not applied may be anywhere up to the last index:
+        // refuse new ones until the host has applied everything we have.
+        _pendingConfIndex = _log.LastIndex;
+        // A leader commits entries of earlier terms only through an entry of its own term (§5.4.2).
+        _log.Append(new Entry { Term = Term, Index = _log.LastIndex + 1, Type = EntryType.EntryNormal });
+        MaybeCommit();
+    }
+
+    private void Reset(ulong term)
+    {
+        if (Term != term)
+        {
+            Term = term;
+            Vote = 0;
+        }
+        Leader = 0;
+        _electionElapsed = 0;
+        _heartbeatElapsed = 0;
+        ResetElectionTimeout();
+        LeadTransferee = 0;
+        _tracker.ResetVotes();
+        _reads.Clear();
+        _readsAwaitingTermCommit.Clear();
+    }
+
+    private void ResetElectionTimeout() =>
+        _randomizedElectionTimeout = _config.ElectionTicks + _random.Next(_config.ElectionTicks);
+
+    private void TickElection()
+    {
+        _electionElapsed++;
+        if (IsPromotable && _electionElapsed >= _randomizedElectionTimeout)
+        {
+            _electionElapsed = 0;
+            StepLocal(new Message { Type = MessageType.MsgHup });
+        }
+    }
+
+    private void TickHeartbeat()
+    {
+        _heartbeatElapsed++;
+        _electionElapsed++;
+        if (_electionElapsed >= _config.ElectionTicks)
+        {
+            _electionElapsed = 0;
+            if (_config.CheckQuorum) StepLocal(new Message { Type = MessageType.MsgCheckQuorum });
+            // A transfer that did not finish within an election timeout is abandoned.
+            if (Role == RaftRole.Leader) LeadTransferee = 0;
+        }
+        if (Role != RaftRole.Leader) return;
+        if (_heartbeatElapsed >= _config.HeartbeatTicks)
+        {
+            _heartbeatElapsed = 0;
+            StepLocal(new Message { Type = MessageType.MsgBeat });
+        }
+    }
+
+    private void Hup(bool transfer)
+    {
+        if (Role == RaftRole.Leader || !IsPromotable) return;
+        // A committed configuration change not yet applied might remove us or change the quorum.
+        if (HasUnappliedConfChange()) return;
+        if (_config.PreVote && !transfer) StartCampaign(preVote: true, transfer: false);
+        else StartCampaign(preVote: false, transfer);
+    }
+
+    private void StartCampaign(bool preVote, bool transfer)
+    {
+        ulong term;
+        if (preVote)
+        {
+            BecomePreCandidate();
+            term = Term + 1;
+        }
+        else
+        {
+            BecomeCandidate();
+            term = Term;
+        }
+        if (RecordVote(Id, granted: true, preVote) != VoteResult.Pending) return;
+        foreach (var id in _tracker.Voters)
+        {
+            if (id == Id) continue;
+            var m = new Message
+            {
+                To = id,
+                Type = preVote ? MessageType.MsgPreVote : MessageType.MsgVote,
+                Term = term,
+                Index = _log.LastIndex,
+                LogTerm = _log.LastTerm,
+            };
+            if (transfer) m.Context = TransferCampaign;
+            Send(m);
+        }
+    }
+
+    /// <summary>Counts a vote; on a decision moves on (pre-vote won → real election; won → leader; lost → follower).</summary>
+    private VoteResult RecordVote(ulong from, bool granted, bool preVote)
+    {
+        var result = _tracker.RecordVote(from, granted);
+        switch (result)
+        {
+            case VoteResult.Won when preVote:
+                StartCampaign(preVote: false, transfer: false);
+                break;
+            case VoteResult.Won:
+                BecomeLeader();
+                BroadcastAppend();
+                break;
+            case VoteResult.Lost:
+                // A lost pre-vote leaves the term unchanged; a lost vote keeps the raised term.
+                BecomeFollower(Term, 0);
+                break;
+        }
+        return result;
+    }
+}
