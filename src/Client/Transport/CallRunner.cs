@@ -116,7 +116,10 @@ internal sealed class CallRunner
             throw Retry(method, attempt, endpoint, e);
         }
 
-        var options = new CallOptions(headers, _options.TimeProvider.GetUtcNow().UtcDateTime + _options.CallTimeout, cancellationToken);
+        // A gRPC deadline is an instant on the machine's clock (it travels as a timeout and the
+        // transport measures it against DateTime.UtcNow), so it is not taken from the injected
+        // TimeProvider, which drives the client's own scheduling (back-off, keep-alive, sync).
+        var options = new CallOptions(headers, TimeProvider.System.GetUtcNow().UtcDateTime + _options.CallTimeout, cancellationToken);
         try
         {
             var response = await call(endpoint.Invoker, options).ConfigureAwait(false);
