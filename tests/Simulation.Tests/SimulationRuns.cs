@@ -6,8 +6,8 @@ namespace Coordination.Simulation.Tests;
 /// <summary>Runs many seeded simulations in parallel and reports failing seeds with a replay recipe.</summary>
 internal static class SimulationRuns
 {
-    /// <summary>Schedules per run of the suite: <c>SIM_SCHEDULES</c>, default 500.</summary>
-    public static int ScheduleCount => int.TryParse(Environment.GetEnvironmentVariable("SIM_SCHEDULES"), CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 500;
+    /// <summary>Schedules per run of the suite: <c>SIM_SCHEDULES</c>, default 2000.</summary>
+    public static int ScheduleCount => int.TryParse(Environment.GetEnvironmentVariable("SIM_SCHEDULES"), CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 2000;
 
     /// <summary>First seed: <c>SIM_SEED_BASE</c>, default 1 (set it to explore new schedules in a soak).</summary>
     public static int SeedBase => int.TryParse(Environment.GetEnvironmentVariable("SIM_SEED_BASE"), CultureInfo.InvariantCulture, out var n) ? n : 1;
