@@ -1,4 +1,5 @@
 using Coordination.Raft;
+using Coordination.Server.Auth;
 using Coordination.Raft.Protocol;
 using Coordination.Server.Concurrency;
 using Coordination.Server.Lease;
@@ -40,6 +41,9 @@ internal sealed class ServerHost : IAsyncDisposable
     /// <summary>The node façade (for in-process hosting and tests).</summary>
     public CoordinationNode Node => _app.Services.GetRequiredService<CoordinationNode>();
 
+    /// <summary>The watch hub (for in-process hosting and tests).</summary>
+    public WatchHub Watches => _app.Services.GetRequiredService<WatchHub>();
+
     /// <summary>The addresses the server listens on for clients.</summary>
     public IReadOnlyList<Uri> ClientUrls { get; private set; } = [];
 
@@ -61,17 +65,18 @@ internal sealed class ServerHost : IAsyncDisposable
         if (options.RestoreFromSnapshot is { } restoreFile) SnapshotRestore.Seed(restoreFile, snapshotter, walDir, identity, logger);
 
         var watchHub = new WatchHub(new WatchHubOptions { ProgressNotifyInterval = options.WatchProgressNotifyInterval }, time);
+        var tokens = new SimpleTokens(time, options.AuthTokenTtl);
         ServerStateMachine stateMachine;
         SnapshotMetadata? snapshotMeta = null;
         if (snapshotter.TryLoadNewest(out var snapshot))
         {
             snapshotMeta = snapshot.Metadata;
-            using (var image = snapshot.OpenImage()) stateMachine = ServerStateMachine.Restore(image, options, watchHub);
+            using (var image = snapshot.OpenImage()) stateMachine = ServerStateMachine.Restore(image, options, watchHub, tokens);
             logger.LogInformation("recovered state from snapshot at index {Index} (term {Term})", snapshotMeta.Index, snapshotMeta.Term);
         }
         else
         {
-            stateMachine = new ServerStateMachine(options, watchHub);
+            stateMachine = new ServerStateMachine(options, watchHub, tokens);
         }
         watchHub.Attach(stateMachine.Store);
 
@@ -115,11 +120,13 @@ internal sealed class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton<IKeyWatcher>(watchHub);
         builder.Services.AddSingleton(new Locks(node, watchHub));
         builder.Services.AddSingleton(new Elections(node, watchHub));
+        builder.Services.AddSingleton(new AuthGate(stateMachine.Auth, tokens, stateMachine.Leases));
         builder.Services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = options.MaxReceiveMessageBytes;
             o.MaxSendMessageSize = null;
             o.Interceptors.Add<EtcdErrorInterceptor>();
+            o.Interceptors.Add<AuthInterceptor>();
         });
         builder.Services.UseEtcdServiceBinding();
         builder.WebHost.ConfigureKestrel(k =>
@@ -148,7 +155,7 @@ internal sealed class ServerHost : IAsyncDisposable
         app.MapGrpcService<ClusterService>();
         app.MapGrpcService<WatchService>();
         app.MapGrpcService<LeaseService>();
-        app.MapGrpcService<UnimplementedServices.Auth>();
+        app.MapGrpcService<AuthService>();
         app.MapGrpcService<LockService>();
         app.MapGrpcService<ElectionService>();
         HttpEndpoints.Map(app);

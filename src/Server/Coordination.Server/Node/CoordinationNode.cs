@@ -15,7 +15,7 @@ namespace Coordination.Server.Node;
 /// mutations through the one write path (propose → log → commit → apply), serves reads from the
 /// applied state, and fills response headers (cluster id, member id, raft term).
 /// </summary>
-internal sealed class CoordinationNode : IConcurrencyStore
+internal sealed partial class CoordinationNode : IConcurrencyStore
 {
     private readonly ServerOptions _options;
     private readonly RaftHost _host;

@@ -1,6 +1,7 @@
 using Coordination.Raft.Protocol;
 using Coordination.Server.Apply;
 using Coordination.Server.Apply.Protocol;
+using Coordination.Server.Auth;
 using Coordination.Server.Errors;
 using Coordination.Server.Hosting;
 using Coordination.Server.Lease;
@@ -24,19 +25,28 @@ internal sealed class ServerStateMachine
     private readonly KvApplier _kv;
     private readonly LeaseApplier _leaseApplier;
     private readonly AlarmSet _alarms;
+    private readonly AuthStore _auth;
+    private readonly AuthApplier _authApplier;
 
-    /// <summary>A fresh, empty state; <paramref name="observer"/> hears of every committed revision (the watch hub).</summary>
-    public ServerStateMachine(ServerOptions options, IMvccCommitObserver? observer = null)
-        : this(options, new MvccStore(observer), new Lessor(), new AlarmSet(), 0, 0, new ConfState())
+    /// <summary>
+    /// A fresh, empty state; <paramref name="observer"/> hears of every committed revision (the watch
+    /// hub); <paramref name="tokens"/> is this member's table of auth tokens (default: system clock).
+    /// </summary>
+    public ServerStateMachine(ServerOptions options, IMvccCommitObserver? observer = null, SimpleTokens? tokens = null)
+        : this(options, new MvccStore(observer), new Lessor(), new AlarmSet(), new AuthStore(), tokens, 0, 0, new ConfState())
     {
     }
 
-    private ServerStateMachine(ServerOptions options, MvccStore store, Lessor lessor, AlarmSet alarms, ulong appliedIndex, ulong appliedTerm, ConfState confState)
+    private ServerStateMachine(ServerOptions options, MvccStore store, Lessor lessor, AlarmSet alarms, AuthStore auth, SimpleTokens? tokens,
+        ulong appliedIndex, ulong appliedTerm, ConfState confState)
     {
         _options = options;
         _store = store;
         _lessor = lessor;
         _alarms = alarms;
+        _auth = auth;
+        Tokens = tokens ?? new SimpleTokens(TimeProvider.System, options.AuthTokenTtl);
+        _authApplier = new AuthApplier(auth, Tokens);
         _kv = new KvApplier(store, lessor);
         _leaseApplier = new LeaseApplier(store, lessor, LeaseLimits.MinTtlSeconds(options));
         AppliedIndex = appliedIndex;
@@ -64,6 +74,12 @@ internal sealed class ServerStateMachine
 
     /// <summary>The active alarms.</summary>
     public AlarmSet Alarms => _alarms;
+
+    /// <summary>Users, roles and permissions (read from any thread; changed only by applied entries).</summary>
+    public AuthStore Auth => _auth;
+
+    /// <summary>This member's auth tokens.</summary>
+    public SimpleTokens Tokens { get; }
 
     /// <summary>Applies one committed entry and returns the id of its proposal with the outcome.</summary>
     public (ulong Id, ApplyResult Result) Apply(Entry entry)
@@ -105,6 +121,8 @@ internal sealed class ServerStateMachine
                 return _leaseApplier.Checkpoint(request.LeaseCheckpoint);
             case InternalRequest.RequestOneofCase.Alarm:
                 return _alarms.Apply(request.Alarm);
+            case var kind when AuthApplier.Handles(kind):
+                return _authApplier.Apply(request, AppliedIndex);
             default:
                 // An entry this version does not understand must not be skipped silently.
                 throw new InvalidOperationException($"cannot apply request kind {request.RequestCase} at index {AppliedIndex}");
@@ -117,22 +135,23 @@ internal sealed class ServerStateMachine
     }
 
     /// <summary>True when <paramref name="data"/> starts like a state image.</summary>
-    public static bool IsImage(ReadOnlySpan<byte> data) => data.StartsWith(StateImage.Magic);
+    public static bool IsImage(ReadOnlySpan<byte> data) => data.StartsWith(StateImage.Magic) || data.StartsWith(StateImage.MagicWithoutAuth);
 
     /// <summary>Captures the applied state for writing later, on any thread (cheap: the store part is an immutable view).</summary>
     public StateImage CaptureImage() => new(
         AppliedIndex, AppliedTerm, ConfState.Clone(),
-        _lessor.All(), _alarms.List(), _store.ReadView);
+        _lessor.All(), _alarms.List(), _auth.Capture(), _store.ReadView);
 
     /// <summary>Writes a consistent image of the applied state.</summary>
     public void WriteImage(Stream destination) => CaptureImage().WriteTo(destination);
 
     /// <summary>Rebuilds the state from an image written by <see cref="WriteImage"/>.</summary>
-    public static ServerStateMachine Restore(Stream image, ServerOptions options, IMvccCommitObserver? observer = null)
+    public static ServerStateMachine Restore(Stream image, ServerOptions options, IMvccCommitObserver? observer = null, SimpleTokens? tokens = null)
     {
         Span<byte> magic = stackalloc byte[8];
         image.ReadExactly(magic);
-        if (!magic.SequenceEqual(StateImage.Magic)) throw new InvalidDataException("not a Coordination state image");
+        var hasAuth = magic.SequenceEqual(StateImage.Magic);
+        if (!hasAuth && !magic.SequenceEqual(StateImage.MagicWithoutAuth)) throw new InvalidDataException("not a Coordination state image");
         using var reader = new BinaryReader(image, System.Text.Encoding.UTF8, leaveOpen: true);
         var appliedIndex = reader.ReadUInt64();
         var appliedTerm = reader.ReadUInt64();
@@ -147,13 +166,23 @@ internal sealed class ServerStateMachine
         var alarms = new AlarmSet();
         var alarmCount = reader.ReadInt32();
         for (var i = 0; i < alarmCount; i++) alarms.Restore(ReadMessage(reader, AlarmMember.Parser));
+        var auth = hasAuth ? AuthStore.Restore(ReadAuth(reader)) : new AuthStore();
         var store = MvccStore.ReadImage(image, observer);
         // Lease attachments are derived from the keys' lease fields.
         foreach (var kv in store.ReadView.Range(KeyRange.All).Kvs)
         {
             if (kv.Lease != 0) lessor.Attach(kv.Lease, kv.Key);
         }
-        return new ServerStateMachine(options, store, lessor, alarms, appliedIndex, appliedTerm, confState);
+        return new ServerStateMachine(options, store, lessor, alarms, auth, tokens, appliedIndex, appliedTerm, confState);
+    }
+
+    private static AuthImage ReadAuth(BinaryReader reader)
+    {
+        var enabled = reader.ReadBoolean();
+        var revision = reader.ReadUInt64();
+        var users = Enumerable.Range(0, reader.ReadInt32()).Select(_ => ReadMessage(reader, Authpb.User.Parser)).ToList();
+        var roles = Enumerable.Range(0, reader.ReadInt32()).Select(_ => ReadMessage(reader, Authpb.Role.Parser)).ToList();
+        return new AuthImage(enabled, revision, users, roles);
     }
 
     private static T ReadMessage<T>(BinaryReader reader, MessageParser<T> parser) where T : IMessage<T>

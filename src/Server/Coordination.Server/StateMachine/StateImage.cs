@@ -12,21 +12,26 @@ namespace Coordination.Server.StateMachine;
 /// </summary>
 internal sealed class StateImage
 {
-    /// <summary>The first bytes of every state image.</summary>
-    public static ReadOnlySpan<byte> Magic => "COORDSM1"u8;
+    /// <summary>The first bytes of every state image written now (version 2: with the auth store).</summary>
+    public static ReadOnlySpan<byte> Magic => "COORDSM2"u8;
+
+    /// <summary>The first bytes of version 1 images (before auth), still read.</summary>
+    public static ReadOnlySpan<byte> MagicWithoutAuth => "COORDSM1"u8;
 
     private readonly IReadOnlyList<(long Id, long TtlSeconds)> _leases;
     private readonly IReadOnlyList<AlarmMember> _alarms;
+    private readonly Auth.AuthImage _auth;
     private readonly MvccReadView _store;
 
     public StateImage(ulong appliedIndex, ulong appliedTerm, ConfState confState,
-        IReadOnlyList<(long Id, long TtlSeconds)> leases, IReadOnlyList<AlarmMember> alarms, MvccReadView store)
+        IReadOnlyList<(long Id, long TtlSeconds)> leases, IReadOnlyList<AlarmMember> alarms, Auth.AuthImage auth, MvccReadView store)
     {
         AppliedIndex = appliedIndex;
         AppliedTerm = appliedTerm;
         ConfState = confState;
         _leases = leases;
         _alarms = alarms;
+        _auth = auth;
         _store = store;
     }
 
@@ -55,6 +60,12 @@ internal sealed class StateImage
         }
         writer.Write(_alarms.Count);
         foreach (var alarm in _alarms) WriteMessage(writer, alarm);
+        writer.Write(_auth.Enabled);
+        writer.Write(_auth.Revision);
+        writer.Write(_auth.Users.Count);
+        foreach (var user in _auth.Users) WriteMessage(writer, user);
+        writer.Write(_auth.Roles.Count);
+        foreach (var role in _auth.Roles) WriteMessage(writer, role);
         writer.Flush();
         MvccImage.Write(_store, destination);
     }
