@@ -60,6 +60,10 @@ internal sealed class AuthTokenProvider(CoordinationClientOptions options, ILogg
                 Log.TokenRefreshed(logger, options.Username!);
                 return response.Token;
             }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(cancellationToken);
+            }
             catch (RpcException e)
             {
                 throw ErrorMapper.Map(e);

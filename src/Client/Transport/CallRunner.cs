@@ -126,6 +126,11 @@ internal sealed class CallRunner
             _pool.ReportSuccess(endpoint);
             return response;
         }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+        {
+            // The caller cancelled. For a write already sent the outcome is unknown, but the caller asked to stop.
+            throw new OperationCanceledException(cancellationToken);
+        }
         catch (RpcException e)
         {
             var error = ErrorMapper.Map(e);
