@@ -188,6 +188,21 @@ internal sealed class AuthStore
         }
     }
 
+    /// <summary>Replaces the whole state with <paramref name="image"/> (a snapshot installed from the leader).</summary>
+    internal void Reset(AuthImage image)
+    {
+        var restored = Restore(image);
+        lock (_gate)
+        {
+            _users.Clear();
+            foreach (var (name, user) in restored._users) _users[name] = user;
+            _roles.Clear();
+            foreach (var (name, permissions) in restored._roles) _roles[name] = permissions;
+            _revision = restored._revision;
+            _enabled = restored._enabled;
+        }
+    }
+
     /// <summary>Rebuilds a store from <see cref="Capture"/>'s output.</summary>
     public static AuthStore Restore(AuthImage image)
     {

@@ -57,7 +57,7 @@ internal static class CommandLine
         if (Get("listen-client-urls") is { } lcu) o = o with { ListenClientUrls = Urls("listen-client-urls", lcu) };
         if (Get("advertise-client-urls") is { } acu) o = o with { AdvertiseClientUrls = Urls("advertise-client-urls", acu) };
         else if (Get("listen-client-urls") is not null) o = o with { AdvertiseClientUrls = o.ListenClientUrls };
-        if (Get("listen-peer-urls") is { } lpu) o = o with { ListenPeerUrls = Urls("listen-peer-urls", lpu) };
+        if (Get("listen-peer-urls") is { } lpu) o = o with { ListenPeerUrls = Urls("listen-peer-urls", lpu), ListenPeerUrlsGiven = true };
         if (Get("initial-advertise-peer-urls") is { } iapu) o = o with { InitialAdvertisePeerUrls = Urls("initial-advertise-peer-urls", iapu) };
         if (Get("initial-cluster") is { } ic) o = o with { InitialCluster = Cluster(ic) };
         if (Get("initial-cluster-state") is { } ics)

@@ -21,6 +21,9 @@ internal sealed record ServerOptions
     /// <summary>URLs to serve peers on (<c>--listen-peer-urls</c>).</summary>
     public IReadOnlyList<Uri> ListenPeerUrls { get; init; } = [new("http://127.0.0.1:2380")];
 
+    /// <summary>True when <c>--listen-peer-urls</c> was given: the member serves peers even while it is alone.</summary>
+    public bool ListenPeerUrlsGiven { get; init; }
+
     /// <summary>URLs advertised to peers (<c>--initial-advertise-peer-urls</c>).</summary>
     public IReadOnlyList<Uri> InitialAdvertisePeerUrls { get; init; } = [new("http://127.0.0.1:2380")];
 

@@ -2,6 +2,7 @@ using Coordination.Raft.Protocol;
 using Coordination.Server.Apply;
 using Coordination.Server.Apply.Protocol;
 using Coordination.Server.Auth;
+using Coordination.Server.Cluster;
 using Coordination.Server.Errors;
 using Coordination.Server.Hosting;
 using Coordination.Server.Lease;
@@ -51,7 +52,9 @@ internal sealed class ServerStateMachine
         _leaseApplier = new LeaseApplier(store, lessor, LeaseLimits.MinTtlSeconds(options));
         AppliedIndex = appliedIndex;
         AppliedTerm = appliedTerm;
-        ConfState = confState;
+        // A version 1 image knows the raft configuration only: its members have no attributes yet.
+        Members.Reset(confState.Voters.Select(id => new MemberRecord { Id = id })
+            .Concat(confState.Learners.Select(id => new MemberRecord { Id = id, IsLearner = true })), []);
     }
 
     /// <summary>Index of the last applied entry.</summary>
@@ -61,7 +64,10 @@ internal sealed class ServerStateMachine
     public ulong AppliedTerm { get; private set; }
 
     /// <summary>The membership the applied log describes.</summary>
-    public ConfState ConfState { get; }
+    public ConfState ConfState => Members.ConfState();
+
+    /// <summary>The replicated member table.</summary>
+    public MemberTable Members { get; } = new();
 
     /// <summary>The key-value store.</summary>
     public MvccStore Store => _store;
@@ -86,6 +92,7 @@ internal sealed class ServerStateMachine
     {
         AppliedIndex = entry.Index;
         AppliedTerm = entry.Term;
+        if (entry.Type == EntryType.EntryConfChange) return ApplyConfChange(ConfChange.Parser.ParseFrom(entry.Data));
         if (entry.Type != EntryType.EntryNormal || entry.Data.IsEmpty) return (0, default);
         var request = InternalRequest.Parser.ParseFrom(entry.Data);
         try
@@ -121,6 +128,13 @@ internal sealed class ServerStateMachine
                 return _leaseApplier.Checkpoint(request.LeaseCheckpoint);
             case InternalRequest.RequestOneofCase.Alarm:
                 return _alarms.Apply(request.Alarm);
+            case InternalRequest.RequestOneofCase.MemberAttributes:
+                Members.Apply(request.MemberAttributes);
+                return MemberList();
+            case InternalRequest.RequestOneofCase.MemberPeerUrls:
+                if (Members.Get(request.MemberPeerUrls.Id) is null) throw EtcdErrors.MemberNotFound.ToException();
+                Members.Apply(request.MemberPeerUrls);
+                return MemberList();
             case var kind when AuthApplier.Handles(kind):
                 return _authApplier.Apply(request, AppliedIndex);
             default:
@@ -129,18 +143,43 @@ internal sealed class ServerStateMachine
         }
     }
 
+    /// <summary>
+    /// Applies a membership change. The core applies the same entry to its own configuration when
+    /// the host advances; here the member table follows, with the member's URLs from the context.
+    /// </summary>
+    private (ulong Id, ApplyResult Result) ApplyConfChange(ConfChange change)
+    {
+        var context = change.Context.IsEmpty ? new MemberChange() : MemberChange.Parser.ParseFrom(change.Context);
+        Members.Apply(change, context.Member);
+        return (context.RequestId, ApplyResult.Ok(MemberList()));
+    }
+
+    /// <summary>The member table as etcd lists it.</summary>
+    public MemberListResponse MemberList()
+    {
+        var response = new MemberListResponse();
+        foreach (var m in Members.Members.Values)
+        {
+            var member = new Member { ID = m.Id, Name = m.Name, IsLearner = m.IsLearner };
+            member.PeerURLs.AddRange(m.PeerUrls);
+            member.ClientURLs.AddRange(m.ClientUrls);
+            response.Members.Add(member);
+        }
+        return response;
+    }
+
     private void RefuseWhenOutOfSpace()
     {
         if (_alarms.Has(AlarmType.Nospace)) throw EtcdErrors.NoSpace.ToException();
     }
 
     /// <summary>True when <paramref name="data"/> starts like a state image.</summary>
-    public static bool IsImage(ReadOnlySpan<byte> data) => data.StartsWith(StateImage.Magic) || data.StartsWith(StateImage.MagicWithoutAuth);
+    public static bool IsImage(ReadOnlySpan<byte> data) => data.StartsWith(StateImage.Magic) || data.StartsWith(StateImage.MagicV1);
 
     /// <summary>Captures the applied state for writing later, on any thread (cheap: the store part is an immutable view).</summary>
     public StateImage CaptureImage() => new(
         AppliedIndex, AppliedTerm, ConfState.Clone(),
-        _lessor.All(), _alarms.List(), _auth.Capture(), _store.ReadView);
+        _lessor.All(), _alarms.List(), _auth.Capture(), _store.ReadView, Members);
 
     /// <summary>Writes a consistent image of the applied state.</summary>
     public void WriteImage(Stream destination) => CaptureImage().WriteTo(destination);
@@ -150,8 +189,8 @@ internal sealed class ServerStateMachine
     {
         Span<byte> magic = stackalloc byte[8];
         image.ReadExactly(magic);
-        var hasAuth = magic.SequenceEqual(StateImage.Magic);
-        if (!hasAuth && !magic.SequenceEqual(StateImage.MagicWithoutAuth)) throw new InvalidDataException("not a Coordination state image");
+        var version3 = magic.SequenceEqual(StateImage.Magic);
+        if (!version3 && !magic.SequenceEqual(StateImage.MagicV1)) throw new InvalidDataException("not a Coordination state image (or one written by a development build between versions 1 and 3)");
         using var reader = new BinaryReader(image, System.Text.Encoding.UTF8, leaveOpen: true);
         var appliedIndex = reader.ReadUInt64();
         var appliedTerm = reader.ReadUInt64();
@@ -166,14 +205,17 @@ internal sealed class ServerStateMachine
         var alarms = new AlarmSet();
         var alarmCount = reader.ReadInt32();
         for (var i = 0; i < alarmCount; i++) alarms.Restore(ReadMessage(reader, AlarmMember.Parser));
-        var auth = hasAuth ? AuthStore.Restore(ReadAuth(reader)) : new AuthStore();
+        var members = version3 ? MemberTable.Read(reader) : default;
+        var auth = version3 ? AuthStore.Restore(ReadAuth(reader)) : new AuthStore();
         var store = MvccStore.ReadImage(image, observer);
         // Lease attachments are derived from the keys' lease fields.
         foreach (var kv in store.ReadView.Range(KeyRange.All).Kvs)
         {
             if (kv.Lease != 0) lessor.Attach(kv.Lease, kv.Key);
         }
-        return new ServerStateMachine(options, store, lessor, alarms, auth, tokens, appliedIndex, appliedTerm, confState);
+        var restored = new ServerStateMachine(options, store, lessor, alarms, auth, tokens, appliedIndex, appliedTerm, confState);
+        if (version3) restored.Members.Reset(members.Members, members.Removed);
+        return restored;
     }
 
     private static AuthImage ReadAuth(BinaryReader reader)
@@ -183,6 +225,34 @@ internal sealed class ServerStateMachine
         var users = Enumerable.Range(0, reader.ReadInt32()).Select(_ => ReadMessage(reader, Authpb.User.Parser)).ToList();
         var roles = Enumerable.Range(0, reader.ReadInt32()).Select(_ => ReadMessage(reader, Authpb.Role.Parser)).ToList();
         return new AuthImage(enabled, revision, users, roles);
+    }
+
+    /// <summary>
+    /// Replaces the whole state, in place, with a snapshot image received from the leader (a member
+    /// too far behind for entries). The store keeps its commit observer; the lease table tells its
+    /// observer (the expiry schedule) about every lease dropped and granted.
+    /// </summary>
+    public void RestoreInPlace(Stream image)
+    {
+        var restored = Restore(image, _options, tokens: Tokens);
+        foreach (var (id, _) in _lessor.All()) _lessor.Revoke(id);
+        foreach (var (id, ttl) in restored._lessor.All()) _lessor.Grant(id, ttl);
+        _alarms.Clear();
+        foreach (var alarm in restored._alarms.List()) _alarms.Restore(alarm);
+        using (var buffer = new MemoryStream())
+        {
+            restored._store.WriteImage(buffer);
+            buffer.Position = 0;
+            _store.Restore(buffer);
+        }
+        foreach (var kv in _store.ReadView.Range(KeyRange.All).Kvs)
+        {
+            if (kv.Lease != 0) _lessor.Attach(kv.Lease, kv.Key);
+        }
+        Members.Reset(restored.Members.Members.Values, restored.Members.Removed);
+        _auth.Reset(restored._auth.Capture());
+        AppliedIndex = restored.AppliedIndex;
+        AppliedTerm = restored.AppliedTerm;
     }
 
     private static T ReadMessage<T>(BinaryReader reader, MessageParser<T> parser) where T : IMessage<T>

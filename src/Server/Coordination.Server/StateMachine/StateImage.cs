@@ -1,4 +1,5 @@
 using Coordination.Raft.Protocol;
+using Coordination.Server.Cluster;
 using Coordination.Server.Mvcc;
 using Etcdserverpb;
 using Google.Protobuf;
@@ -12,20 +13,24 @@ namespace Coordination.Server.StateMachine;
 /// </summary>
 internal sealed class StateImage
 {
-    /// <summary>The first bytes of every state image written now (version 2: with the auth store).</summary>
-    public static ReadOnlySpan<byte> Magic => "COORDSM2"u8;
+    /// <summary>The first bytes of every state image written now (version 3: the member table, then the auth store).</summary>
+    public static ReadOnlySpan<byte> Magic => "COORDSM3"u8;
 
-    /// <summary>The first bytes of version 1 images (before auth), still read.</summary>
-    public static ReadOnlySpan<byte> MagicWithoutAuth => "COORDSM1"u8;
+    /// <summary>The first bytes of a version 1 image (no member table, no auth store), still readable.</summary>
+    public static ReadOnlySpan<byte> MagicV1 => "COORDSM1"u8;
 
     private readonly IReadOnlyList<(long Id, long TtlSeconds)> _leases;
     private readonly IReadOnlyList<AlarmMember> _alarms;
     private readonly Auth.AuthImage _auth;
     private readonly MvccReadView _store;
+    private readonly MemberTable _members;
 
     public StateImage(ulong appliedIndex, ulong appliedTerm, ConfState confState,
-        IReadOnlyList<(long Id, long TtlSeconds)> leases, IReadOnlyList<AlarmMember> alarms, Auth.AuthImage auth, MvccReadView store)
+        IReadOnlyList<(long Id, long TtlSeconds)> leases, IReadOnlyList<AlarmMember> alarms, Auth.AuthImage auth, MvccReadView store, MemberTable members)
     {
+        // The table is immutable underneath: a copy taken now stays consistent with this index.
+        _members = new MemberTable();
+        _members.Reset(members.Members.Values, members.Removed);
         AppliedIndex = appliedIndex;
         AppliedTerm = appliedTerm;
         ConfState = confState;
@@ -60,6 +65,7 @@ internal sealed class StateImage
         }
         writer.Write(_alarms.Count);
         foreach (var alarm in _alarms) WriteMessage(writer, alarm);
+        _members.WriteTo(writer);
         writer.Write(_auth.Enabled);
         writer.Write(_auth.Revision);
         writer.Write(_auth.Users.Count);
