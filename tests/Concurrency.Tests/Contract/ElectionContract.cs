@@ -131,6 +131,7 @@ public abstract class ElectionContract(ConcurrencyTarget target) : TargetTestBas
         var none = await NextAsync(observed);
         Assert.False(none.HasLeader);
 
+        Assert.True(afterResign.Revision > 0 && none.Revision > afterResign.Revision);
         await stop.CancelAsync();
         await observer.WaitAsync(Soon, Ct);
         Assert.False(observed.Reader.TryRead(out var extra), $"unexpected change {extra}");

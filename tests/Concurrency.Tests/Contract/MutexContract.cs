@@ -88,6 +88,40 @@ public abstract class MutexContract(ConcurrencyTarget target) : TargetTestBase(t
     }
 
     [Fact]
+    public async Task A_waiter_whose_lease_went_unnoticed_is_refused_by_the_recheck_after_the_wait()
+    {
+        // With a 60 s TTL the waiter's keep-alive does not learn of the revocation for ~20 s: only the
+        // re-check of our key after the wait stands between it and a grant on a dead session.
+        var (waiting, _) = await RevokeWaiterThenReleaseAsync(session => Recipes.CreateMutex(session, Name));
+
+        await Assert.ThrowsAsync<SessionExpiredException>(() => waiting.WaitAsync(Soon, Ct));
+    }
+
+    [Fact]
+    public async Task A_mutex_without_the_recheck_grants_on_a_dead_session()
+    {
+        // Negative control of the test above: the broken mutex hands out a lock whose key is gone.
+        var (waiting, _) = await RevokeWaiterThenReleaseAsync(session => new Locking.CoordinationMutex(session, Name, TimeProvider.System, confirmOwnershipAfterWait: false));
+
+        await using var granted = await waiting.WaitAsync(Soon, Ct);
+        Assert.False(await granted.IsOwnerAsync(Ct));
+    }
+
+    private async Task<(Task<IMutexHandle> Waiting, ICoordinationSession Session)> RevokeWaiterThenReleaseAsync(Func<ICoordinationSession, ICoordinationMutex> mutexFor)
+    {
+        var holder = await Recipes.CreateSessionAsync(cancellationToken: Ct);
+        var waiter = await Recipes.CreateSessionAsync(cancellationToken: Ct);
+        var held = await Recipes.CreateMutex(holder, Name).LockAsync(Ct);
+        var waiting = mutexFor(waiter).LockAsync(Ct);
+        await WaitForKeysAsync(2);
+
+        await NewClient().Lease.RevokeAsync(waiter.LeaseId, Ct);
+        await held.ReleaseAsync(Ct);
+        await holder.DisposeAsync();
+        return (waiting, waiter);
+    }
+
+    [Fact]
     public async Task A_waiter_whose_predecessor_goes_keeps_waiting_for_the_older_holder()
     {
         await using var a = await Recipes.CreateSessionAsync(cancellationToken: Ct);

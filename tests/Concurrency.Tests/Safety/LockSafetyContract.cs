@@ -10,8 +10,11 @@ public abstract class LockSafetyContract(ConcurrencyTarget target) : TargetTestB
     {
         var torture = new LockTorture(NewClient, Name, (session, name) => new CoordinationMutex(session, name, TimeProvider.System), new TortureOptions { Grants = 300 });
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         await torture.RunAsync(Ct);
 
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"{Target.Kind}: {torture.Checker.Grants} grants, {torture.Checker.Increments} fenced increments, {torture.SessionsExpiredWhileWaiting} waiters refused after their session died, {torture.Crashes} holders crashed, {clock.Elapsed.TotalSeconds:F1} s");
         Assert.Empty(torture.Checker.Violations);
         Assert.True(torture.Checker.Grants >= 300, $"only {torture.Checker.Grants} grants within the time limit");
         Assert.True(torture.SessionsExpiredWhileWaiting > 0, "no waiter's session was killed: the fault never happened");
@@ -31,6 +34,7 @@ public abstract class LockSafetyContract(ConcurrencyTarget target) : TargetTestB
 
         await torture.RunAsync(Ct);
 
+        TestContext.Current.TestOutputHelper?.WriteLine($"{Target.Kind}, broken mutex: {torture.Checker.Violations.Count} violations, e.g. {torture.Checker.Violations.FirstOrDefault()}");
         Assert.NotEmpty(torture.Checker.Violations);
     }
 }
