@@ -58,6 +58,26 @@ public abstract class MutexContract(ConcurrencyTarget target) : TargetTestBase(t
     }
 
     [Fact]
+    public async Task TryLock_measures_its_timeout_on_the_injected_clock()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var recipes = CoordinationConcurrency.Create(Client, clock);
+        await using var s1 = await recipes.CreateSessionAsync(cancellationToken: Ct);
+        await using var s2 = await recipes.CreateSessionAsync(cancellationToken: Ct);
+        await using var held = await recipes.CreateMutex(s1, Name).LockAsync(Ct);
+
+        var attempt = recipes.CreateMutex(s2, Name).TryLockAsync(TimeSpan.FromHours(1), Ct);
+        await WaitForKeysAsync(2);
+        await Task.WhenAny(attempt, Task.Delay(StillWaiting, Ct));
+        Assert.False(attempt.IsCompleted);
+
+        clock.Advance(TimeSpan.FromHours(1));
+
+        Assert.Null(await attempt.WaitAsync(Soon, Ct));
+        Assert.Equal(1, (await Client.Kv.GetPrefixAsync(Name + "/", cancellationToken: Ct)).Count);
+    }
+
+    [Fact]
     public async Task Cancelling_a_wait_removes_our_key()
     {
         await using var s1 = await Recipes.CreateSessionAsync(cancellationToken: Ct);

@@ -79,6 +79,37 @@ public abstract class StmContract(ConcurrencyTarget target) : TargetTestBase(tar
     }
 
     [Fact]
+    public async Task The_back_off_between_attempts_runs_on_the_injected_clock()
+    {
+        await Client.Kv.PutAsync(Account(0), "1", cancellationToken: Ct);
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var recipes = CoordinationConcurrency.Create(Client, clock);
+        var other = NewClient();
+        var runs = 0;
+
+        var run = recipes.RunStmAsync(async (stm, ct) =>
+        {
+            Interlocked.Increment(ref runs);
+            await stm.GetAsync(Account(0), ct);
+            await other.Kv.PutAsync(Account(0), "changed", cancellationToken: ct);
+            stm.Put(Account(0), "mine");
+        }, new StmOptions { MaxAttempts = 2, InitialBackoff = TimeSpan.FromMinutes(10), MaxBackoff = TimeSpan.FromMinutes(10) }, Ct);
+        for (var i = 0; i < 100 && Volatile.Read(ref runs) == 0; i++)
+        {
+            await Task.Delay(20, Ct);
+        }
+
+        await Task.WhenAny(run, Task.Delay(300, Ct));
+        Assert.False(run.IsCompleted); // backing off: at least 5 minutes on the fake clock
+        Assert.Equal(1, Volatile.Read(ref runs));
+
+        clock.Advance(TimeSpan.FromMinutes(10));
+
+        await Assert.ThrowsAsync<StmConflictException>(() => run.WaitAsync(TimeSpan.FromSeconds(10), Ct));
+        Assert.Equal(2, runs);
+    }
+
+    [Fact]
     public async Task Serializable_snapshot_reads_one_revision_while_repeatable_reads_sees_later_commits()
     {
         await Client.Kv.PutAsync(Account(0), "a1", cancellationToken: Ct);
