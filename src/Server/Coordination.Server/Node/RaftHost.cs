@@ -181,8 +181,14 @@ internal sealed class RaftHost : IAsyncDisposable
     public async Task WaitReadableAsync(CancellationToken cancellationToken)
     {
         if (_fatal is not null || _stopping.IsCancellationRequested) throw EtcdErrors.Stopped.ToException();
+        // The context names the read across the cluster: a follower's read is forwarded to the leader,
+        // which ignores a context it already holds, so a counter alone (equal on every member) would
+        // let one member's read swallow another's and leave it waiting for the request timeout.
         var id = Interlocked.Increment(ref _nextReadId);
-        var context = ByteString.CopyFrom(BitConverter.GetBytes(id));
+        var bytes = new byte[16];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes, _raft.Id);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(8), id);
+        var context = ByteString.CopyFrom(bytes);
         var request = new ReadRequest(context);
         if (!_inbox.Writer.TryWrite(request)) throw EtcdErrors.Stopped.ToException();
         try
