@@ -201,6 +201,17 @@ internal sealed class RaftHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// On the leader: <paramref name="peer"/>'s acknowledged log index and the leader's last index,
+    /// read between two batches of the node loop; null when this member does not lead.
+    /// </summary>
+    public async Task<(ulong Match, ulong LeaderLast)?> ProgressOfAsync(ulong peer, CancellationToken cancellationToken)
+    {
+        var query = new ProgressQuery(peer);
+        if (!_inbox.Writer.TryWrite(query)) throw EtcdErrors.Stopped.ToException();
+        return await query.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Hands a message from a peer to the core (any thread).</summary>
     public void Deliver(Message message) => _inbox.Writer.TryWrite(message);
 
@@ -261,6 +272,9 @@ internal sealed class RaftHost : IAsyncDisposable
                 // No leader, or the leader has a membership change not yet applied.
                 _registry.Complete(Apply.Protocol.MemberChange.Parser.ParseFrom(change.Context).RequestId,
                     ApplyResult.Failed(_raft.Leader == 0 ? EtcdErrors.NoLeader : EtcdErrors.Unhealthy));
+                break;
+            case ProgressQuery query:
+                query.Done.TrySetResult(_raft.ProgressOf(query.Peer));
                 break;
             case ReadRequest read:
                 if (_raft.ReadIndex(read.Context)) _readsAwaitingIndex[read.Context] = read;
@@ -408,6 +422,11 @@ internal sealed class RaftHost : IAsyncDisposable
     }
 
     private sealed record PeerReport(ulong Peer, bool Unreachable, bool SnapshotSucceeded);
+
+    private sealed record ProgressQuery(ulong Peer)
+    {
+        public TaskCompletionSource<(ulong Match, ulong LeaderLast)?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
     private sealed record LeaderTransfer(ulong Transferee);
 }
