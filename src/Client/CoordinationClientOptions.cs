@@ -54,7 +54,9 @@ public sealed class CoordinationClientOptions
     /// <summary>Largest response message accepted, in bytes.</summary>
     public int MaxReceiveMessageBytes { get; set; } = 64 * 1024 * 1024;
 
-    /// <summary>Clock for deadlines, keep-alive cadence and back-off; <see cref="TimeProvider.System"/> by default. Not bound from configuration.</summary>
+    /// <summary>Clock of the client's own scheduling: keep-alive cadence, lease deadlines, retry back-off,
+    /// endpoint sync and cooldowns; <see cref="TimeProvider.System"/> by default. Per-call gRPC deadlines
+    /// always use the machine clock (the transport measures them). Not bound from configuration.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }
 

@@ -69,3 +69,11 @@ public sealed class ConcurrencyCompatibilityTests
     [Theory, MemberData(nameof(Cases))]
     public Task Matches_etcd(string scenario) => ScenarioRunner.RunAsync(Catalogue.Get(scenario), TestContext.Current.CancellationToken);
 }
+
+public sealed class AuthCompatibilityTests
+{
+    public static TheoryData<string> Cases => Catalogue.NamesIn(Catalogue.Auth);
+
+    [Theory, MemberData(nameof(Cases))]
+    public Task Matches_etcd(string scenario) => ScenarioRunner.RunAsync(Catalogue.Get(scenario), TestContext.Current.CancellationToken);
+}

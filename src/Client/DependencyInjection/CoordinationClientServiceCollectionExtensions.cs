@@ -24,7 +24,7 @@ public static class CoordinationClientServiceCollectionExtensions
     public static IServiceCollection AddCoordinationClient(this IServiceCollection services, Action<CoordinationClientOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<CoordinationClientOptions>().Configure(configure);
+        services.AddOptions<CoordinationClientOptions>().Configure(configure).ValidateOnStart();
         return services.AddCoordinationClientCore();
     }
 
@@ -32,7 +32,7 @@ public static class CoordinationClientServiceCollectionExtensions
     public static IServiceCollection AddCoordinationClient(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<CoordinationClientOptions>().Bind(configuration);
+        services.AddOptions<CoordinationClientOptions>().Bind(configuration).ValidateOnStart();
         return services.AddCoordinationClientCore();
     }
 

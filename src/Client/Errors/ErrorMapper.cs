@@ -58,9 +58,10 @@ internal static class ErrorMapper
     public static bool IsServerTimeout(string textWithoutPrefix) =>
         textWithoutPrefix.StartsWith("request timed out", StringComparison.Ordinal);
 
-    /// <summary>True when the failure is the connection's, not an answer of the server.</summary>
+    /// <summary>True when the failure is the connection's (or a cancellation the caller did not ask for),
+    /// not an answer of the server: for a write already sent, its outcome is unknown.</summary>
     public static bool IsTransportFailure(RpcException e) =>
-        e.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown or StatusCode.DeadlineExceeded
+        e.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown or StatusCode.DeadlineExceeded or StatusCode.Cancelled
         && !(e.Status.Detail ?? string.Empty).StartsWith(Prefix, StringComparison.Ordinal);
 
     /// <summary>

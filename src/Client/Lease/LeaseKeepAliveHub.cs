@@ -28,7 +28,7 @@ internal sealed class LeaseKeepAliveHub : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly Task _ticker;
-    private readonly Dictionary<long, Entry> _leases = [];
+    private readonly Dictionary<long, KeptLease> _leases = [];
     private AsyncDuplexStreamingCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse>? _call;
     private EndpointChannel? _endpoint;
     private Metadata? _headers;
@@ -45,7 +45,8 @@ internal sealed class LeaseKeepAliveHub : IAsyncDisposable
         _telemetry = telemetry;
         _logger = logger;
         _loop = Task.Run(() => RunAsync(_stop.Token));
-        _ticker = Task.Run(() => TickAsync(_stop.Token));
+        var timer = new PeriodicTimer(Tick, _time); // starts now on the injected clock
+        _ticker = Task.Run(() => TickAsync(timer, _stop.Token));
     }
 
     /// <summary>The endpoint the stream is open on, if any (tests).</summary>
@@ -53,7 +54,7 @@ internal sealed class LeaseKeepAliveHub : IAsyncDisposable
 
     public ILeaseKeepAlive Add(long id, long ttlSeconds, DateTimeOffset deadline)
     {
-        var handle = new Handle(this, id, ttlSeconds, deadline);
+        var handle = new KeepAliveHandle(this, id, ttlSeconds, deadline);
         if (!_inbox.Writer.TryWrite(new AddLease(handle)))
         {
             throw new ObjectDisposedException(nameof(LeaseKeepAliveHub));
@@ -62,9 +63,9 @@ internal sealed class LeaseKeepAliveHub : IAsyncDisposable
         return handle;
     }
 
-    private async Task TickAsync(CancellationToken stop)
+    private async Task TickAsync(PeriodicTimer timer, CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(Tick, _time);
+        using var _ = timer;
         try
         {
             while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
@@ -113,7 +114,7 @@ internal sealed class LeaseKeepAliveHub : IAsyncDisposable
                 }
                 else
                 {
-                    var entry = new Entry(add.Handle.LeaseId, add.Handle.TtlSeconds, add.Handle.InitialDeadline, now);
+                    var entry = new KeptLease(add.Handle.LeaseId, add.Handle.TtlSeconds, add.Handle.InitialDeadline, now);
                     entry.Handles.Add(add.Handle);
                     add.Handle.Attach(entry);
                     _leases[entry.Id] = entry;
@@ -269,7 +270,7 @@ internal sealed class LeaseKeepAliveHub : IAsyncDisposable
         }
     }
 
-    private void Lose(Entry entry, string reason)
+    private void Lose(KeptLease entry, string reason)
     {
         _leases.Remove(entry.Id);
         _telemetry.KeepAliveFailures.Add(1, new KeyValuePair<string, object?>("reason", "lease-lost"));
@@ -300,63 +301,12 @@ internal sealed class LeaseKeepAliveHub : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private sealed class Entry(long id, long ttlSeconds, DateTimeOffset deadline, DateTimeOffset now)
-    {
-        public long Id { get; } = id;
+    /// <summary>Called by a handle's dispose: stop renewing for it.</summary>
+    internal void Release(KeepAliveHandle handle) => _inbox.Writer.TryWrite(new RemoveLease(handle));
 
-        public long TtlSeconds { get; set; } = ttlSeconds;
+    private sealed record AddLease(KeepAliveHandle Handle);
 
-        public DateTimeOffset Deadline { get; set; } = deadline;
-
-        public DateTimeOffset NextSend { get; set; } = now;
-
-        public CancellationTokenSource Lost { get; } = new();
-
-        public List<Handle> Handles { get; } = [];
-    }
-
-    private sealed class Handle(LeaseKeepAliveHub hub, long id, long ttlSeconds, DateTimeOffset deadline) : ILeaseKeepAlive
-    {
-        private readonly TaskCompletionSource<Entry> _entry = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly CancellationTokenSource _lost = new();
-        private int _disposed;
-
-        public long LeaseId { get; } = id;
-
-        public long TtlSeconds { get; } = ttlSeconds;
-
-        public DateTimeOffset InitialDeadline { get; } = deadline;
-
-        public CancellationToken LeaseLost => _lost.Token;
-
-        public DateTimeOffset Deadline => _entry.Task.IsCompletedSuccessfully ? _entry.Task.Result.Deadline : InitialDeadline;
-
-        public void Attach(Entry entry)
-        {
-            if (_entry.TrySetResult(entry))
-            {
-                entry.Lost.Token.Register(static s => ((CancellationTokenSource)s!).Cancel(), _lost);
-                if (entry.Lost.IsCancellationRequested)
-                {
-                    _lost.Cancel();
-                }
-            }
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
-            {
-                hub._inbox.Writer.TryWrite(new RemoveLease(this));
-            }
-
-            return ValueTask.CompletedTask;
-        }
-    }
-
-    private sealed record AddLease(Handle Handle);
-
-    private sealed record RemoveLease(Handle Handle);
+    private sealed record RemoveLease(KeepAliveHandle Handle);
 
     private sealed class TickMessage
     {

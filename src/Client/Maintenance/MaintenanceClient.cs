@@ -109,6 +109,10 @@ internal sealed class MaintenanceClient(CallRunner runner) : IMaintenanceClient
                 written += chunk.Blob.Length;
             }
         }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
         catch (RpcException e)
         {
             throw ErrorMapper.Map(e);

@@ -54,11 +54,15 @@ internal sealed class AuthTokenProvider(CoordinationClientOptions options, ILogg
             {
                 var response = await client.AuthenticateAsync(
                     new AuthenticateRequest { Name = options.Username, Password = options.Password ?? string.Empty },
-                    deadline: options.TimeProvider.GetUtcNow().UtcDateTime + options.CallTimeout,
+                    deadline: TimeProvider.System.GetUtcNow().UtcDateTime + options.CallTimeout, // a wire deadline: machine clock
                     cancellationToken: cancellationToken).ConfigureAwait(false);
                 _token = response.Token;
                 Log.TokenRefreshed(logger, options.Username!);
                 return response.Token;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(cancellationToken);
             }
             catch (RpcException e)
             {

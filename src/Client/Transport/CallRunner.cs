@@ -116,12 +116,20 @@ internal sealed class CallRunner
             throw Retry(method, attempt, endpoint, e);
         }
 
-        var options = new CallOptions(headers, _options.TimeProvider.GetUtcNow().UtcDateTime + _options.CallTimeout, cancellationToken);
+        // A gRPC deadline is an instant on the machine's clock (it travels as a timeout and the
+        // transport measures it against DateTime.UtcNow), so it is not taken from the injected
+        // TimeProvider, which drives the client's own scheduling (back-off, keep-alive, sync).
+        var options = new CallOptions(headers, TimeProvider.System.GetUtcNow().UtcDateTime + _options.CallTimeout, cancellationToken);
         try
         {
             var response = await call(endpoint.Invoker, options).ConfigureAwait(false);
             _pool.ReportSuccess(endpoint);
             return response;
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+        {
+            // The caller cancelled. For a write already sent the outcome is unknown, but the caller asked to stop.
+            throw new OperationCanceledException(cancellationToken);
         }
         catch (RpcException e)
         {

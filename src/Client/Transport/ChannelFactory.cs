@@ -41,7 +41,9 @@ internal sealed class ChannelFactory(CoordinationClientOptions options, ILoggerF
             LoggerFactory = loggerFactory,
             MaxReceiveMessageSize = options.MaxReceiveMessageBytes,
             MaxSendMessageSize = null,
-            ThrowOperationCanceledOnCancellation = true,
+            // Not true: that option also turns an exceeded deadline into OperationCanceledException,
+            // which would hide a write's unknown outcome. Cancellation by the caller is translated in CallRunner.
+            ThrowOperationCanceledOnCancellation = false,
         });
         return new EndpointChannel(address, channel);
     }

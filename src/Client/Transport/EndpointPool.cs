@@ -17,7 +17,7 @@ internal sealed class EndpointPool : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private ImmutableArray<EndpointChannel> _endpoints;
-    private int _next;
+    private int _next = -1; // the first pick is the first endpoint
     private EndpointChannel? _pinned;
     private readonly List<EndpointChannel> _retired = [];
 

@@ -55,33 +55,7 @@ internal sealed class WatchHub : IWatchClient, IAsyncDisposable
 
     public async Task<IWatchSubscription> WatchAsync(ReadOnlyMemory<byte> key, WatchOptions? options = null, CancellationToken cancellationToken = default)
     {
-        options ??= new WatchOptions();
-        var create = new WatchCreateRequest
-        {
-            Key = KeyRange.Bytes(key),
-            StartRevision = options.StartRevision,
-            PrevKv = options.PrevKv,
-            ProgressNotify = options.ProgressNotify,
-        };
-        if (options.Prefix)
-        {
-            create.RangeEnd = ByteString.CopyFrom(KeyRange.PrefixEnd(key.Span));
-        }
-        else if (!options.RangeEnd.IsEmpty)
-        {
-            create.RangeEnd = KeyRange.Bytes(options.RangeEnd);
-        }
-
-        if (options.NoPut)
-        {
-            create.Filters.Add(WatchCreateRequest.Types.FilterType.Noput);
-        }
-
-        if (options.NoDelete)
-        {
-            create.Filters.Add(WatchCreateRequest.Types.FilterType.Nodelete);
-        }
-
+        var create = WatchMessages.CreateRequest(key, options ?? new WatchOptions());
         var watcher = new Watcher(this, create);
         Post(new SubscribeMessage(watcher));
         try
@@ -281,7 +255,7 @@ internal sealed class WatchHub : IWatchClient, IAsyncDisposable
             {
                 if (response.Canceled)
                 {
-                    var error = CancelError(response);
+                    var error = WatchMessages.CancelError(response);
                     if (error is EtcdInvalidAuthTokenException && watcher.AuthRefusals++ < 3)
                     {
                         // The stream's token expired (typically on a re-opened stream): authenticate
@@ -338,7 +312,7 @@ internal sealed class WatchHub : IWatchClient, IAsyncDisposable
             Remove(target);
             if (!target.Unsubscribed || response.CompactRevision != 0)
             {
-                target.Fail(CancelError(response));
+                target.Fail(WatchMessages.CancelError(response));
             }
 
             return;
@@ -375,27 +349,6 @@ internal sealed class WatchHub : IWatchClient, IAsyncDisposable
         watcher.NextRevision = events[^1].Kv.ModRevision + 1;
         _telemetry.WatchEvents.Add(events.Count);
         watcher.Deliver(new WatchBatch(revision, events, false));
-    }
-
-    private static EtcdException CancelError(WatchResponse response)
-    {
-        if (response.CompactRevision != 0)
-        {
-            return new EtcdCompactedException(
-                $"etcdserver: mvcc: required revision has been compacted (compact revision {response.CompactRevision})", response.CompactRevision);
-        }
-
-        var reason = response.CancelReason;
-        if (string.IsNullOrEmpty(reason))
-        {
-            return new EtcdFutureRevisionException("etcdserver: mvcc: required revision is a future revision");
-        }
-
-        // Auth failures arrive as the full gRPC error text: "rpc error: code = X desc = etcdserver: ...".
-        const string Desc = " desc = ";
-        var at = reason.IndexOf(Desc, StringComparison.Ordinal);
-        var message = reason.StartsWith("rpc error:", StringComparison.Ordinal) && at >= 0 ? reason[(at + Desc.Length)..] : reason;
-        return ErrorMapper.Map(new RpcException(new Status(StatusCode.FailedPrecondition, message)));
     }
 
     private async Task CancelAsync(Watcher watcher)

@@ -130,8 +130,12 @@ public abstract class KvContract(ContractTarget target) : ContractBase(target, C
     {
         var big = new byte[size];
 
-        await Assert.ThrowsAsync<EtcdRequestTooLargeException>(() => Client.Kv.PutAsync(Encoding.UTF8.GetBytes(Key("big")), big, cancellationToken: Ct));
+        var e = await Assert.ThrowsAsync<EtcdRequestTooLargeException>(() => Client.Kv.PutAsync(Encoding.UTF8.GetBytes(Key("big")), big, cancellationToken: Ct));
         Assert.Null(await Client.Kv.GetAsync(Key("big"), cancellationToken: Ct));
+        if (size < 2 * 1024 * 1024)
+        {
+            Assert.Equal("etcdserver: request is too large", e.Message);
+        }
     }
 }
 

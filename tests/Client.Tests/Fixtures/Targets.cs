@@ -35,8 +35,8 @@ public enum TargetKind
 /// </summary>
 public static class TargetMatrix
 {
-    /// <summary>What our server implements today. Auth and membership changes (MemberAdd, Promote,
-    /// Remove, Update) are not implemented yet.</summary>
+    /// <summary>What our server implements today. Membership changes (MemberAdd, Promote, Remove,
+    /// Update) are not implemented yet.</summary>
     private static readonly ContractGroup[] CoordinationSupports =
     [
         ContractGroup.Kv,
@@ -45,6 +45,7 @@ public static class TargetMatrix
         ContractGroup.Lease,
         ContractGroup.ClusterRead,
         ContractGroup.Maintenance,
+        ContractGroup.Auth,
     ];
 
     public static bool Supports(TargetKind kind, ContractGroup group) => kind switch
@@ -127,6 +128,9 @@ public sealed class CoordinationTarget : ContractTarget
         _server = await CoordinationProcess.StartNewAsync();
         Endpoints = [_server.ClientUrl];
     }
+
+    internal override async Task<ServerProcess?> StartPrivateAsync(string[] extraArgs) =>
+        await CoordinationProcess.StartNewAsync(extraArgs, CancellationToken.None);
 
     public override async ValueTask DisposeAsync()
     {

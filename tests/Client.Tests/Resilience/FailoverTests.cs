@@ -8,13 +8,23 @@ public sealed class FailoverTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task Killing_the_member_in_use_keeps_calls_the_watch_and_the_lease_going()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Killing_the_member_in_use_keeps_calls_the_watch_and_the_lease_going(bool killLeader)
     {
         await using var cluster = await EtcdCluster.StartAsync(3, Ct);
+        string chosen;
+        await using (var probe = CoordinationClient.Create(cluster.ClientUrls[0]))
+        {
+            var leader = (await probe.Maintenance.StatusAsync(cancellationToken: Ct)).Leader;
+            var members = await probe.Cluster.ListAsync(Ct);
+            chosen = members.First(m => (m.Id == leader) == killLeader).ClientUrls[0];
+        }
+
         await using var root = CoordinationClient.Create(new CoordinationClientOptions
         {
-            Endpoints = [.. cluster.ClientUrls],
+            Endpoints = [chosen, .. cluster.ClientUrls.Where(u => u != chosen)], // pinned: the first one is used
             EndpointSelection = EndpointSelection.Pinned,
             CallTimeout = TimeSpan.FromSeconds(3),
             MaxRetries = 10,
@@ -34,9 +44,9 @@ public sealed class FailoverTests
         }
 
         var used = client.WatchHub.StreamEndpoint;
-        Assert.NotNull(used);
+        Assert.Equal(chosen, used);
         Assert.Equal(used, client.KeepAliveHub.StreamEndpoint);
-        cluster.Kill(cluster.IndexOf(used));
+        cluster.Kill(cluster.IndexOf(chosen));
 
         // The first call after the kill finds the dead connection; reads are retried on another member.
         Assert.Equal("alive", await client.Kv.GetStringAsync(Prefix + "leased", Ct));

@@ -83,6 +83,43 @@ public abstract class NoBlindRetryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_put_past_its_deadline_is_outcome_unknown_and_not_repeated()
+    {
+        await using var viaProxy = CoordinationClient.Create(new CoordinationClientOptions
+        {
+            Endpoints = [Proxy.Url],
+            CallTimeout = TimeSpan.FromMilliseconds(500),
+            MaxRetries = 5,
+        });
+        await using var direct = CoordinationClient.Create(Etcd.ClientUrl);
+        var before = await WarmUpAsync(viaProxy);
+        Proxy.HoldBeforeDrop = TimeSpan.FromSeconds(5); // the answer is held far past the deadline
+
+        Proxy.DropAtNextAnswer();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<EtcdOutcomeUnknownException>(() => viaProxy.Kv.PutAsync("/nbr/deadline", "once", cancellationToken: Ct));
+
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(4), $"the deadline did not cut the call short ({started.Elapsed})");
+        Assert.Equal(Grpc.Core.StatusCode.DeadlineExceeded, ((EtcdException)e.InnerException!).StatusCode);
+        Assert.Equal(1, (await direct.Kv.GetAsync("/nbr/deadline", cancellationToken: Ct))?.Version);
+        Assert.Equal(before + 1, await RevisionAsync(direct));
+    }
+
+    [Fact]
+    public async Task A_call_cancelled_by_the_caller_ends_with_operation_canceled()
+    {
+        await using var viaProxy = CoordinationClient.Create(new CoordinationClientOptions { Endpoints = [Proxy.Url] });
+        await WarmUpAsync(viaProxy);
+        Proxy.HoldBeforeDrop = TimeSpan.FromSeconds(5);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+
+        Proxy.DropAtNextAnswer();
+        cancel.CancelAfter(TimeSpan.FromMilliseconds(300));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => viaProxy.Kv.GetAsync("/nbr/cancelled", cancellationToken: cancel.Token));
+    }
+
+    [Fact]
     public async Task A_read_whose_answer_is_lost_is_retried_transparently()
     {
         await using var viaProxy = CoordinationClient.Create(new CoordinationClientOptions { Endpoints = [Proxy.Url], MaxRetries = 5 });

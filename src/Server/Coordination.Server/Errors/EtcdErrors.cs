@@ -64,6 +64,7 @@ internal static class EtcdErrors
     public static readonly EtcdError Unhealthy = new(StatusCode.Unavailable, "etcdserver: unhealthy cluster");
     public static readonly EtcdError Corrupt = new(StatusCode.DataLoss, "etcdserver: corrupt cluster");
     public static readonly EtcdError NotSupportedForLearner = new(StatusCode.Unavailable, "etcdserver: rpc not supported for learner");
+    public static readonly EtcdError LeaderTransferTimeout = new(StatusCode.DeadlineExceeded, "etcdserver: request timed out, leader transfer took too long");
     public static readonly EtcdError BadLeaderTransferee = new(StatusCode.FailedPrecondition, "etcdserver: bad leader transferee");
 
     // Context

@@ -14,7 +14,7 @@ internal static class CommandLine
         "initial-advertise-peer-urls", "initial-cluster", "initial-cluster-state", "initial-cluster-token",
         "snapshot-count", "quota-backend-bytes", "max-request-bytes", "max-txn-ops", "auto-compaction-mode",
         "auto-compaction-retention", "heartbeat-interval", "election-timeout", "restore-from-snapshot", "log-level",
-        "experimental-watch-progress-notify-interval",
+        "experimental-watch-progress-notify-interval", "auth-token", "auth-token-ttl",
     ];
 
     /// <summary>Parses flags and environment; throws <see cref="ArgumentException"/> with an operator-facing message.</summary>
@@ -57,7 +57,7 @@ internal static class CommandLine
         if (Get("listen-client-urls") is { } lcu) o = o with { ListenClientUrls = Urls("listen-client-urls", lcu) };
         if (Get("advertise-client-urls") is { } acu) o = o with { AdvertiseClientUrls = Urls("advertise-client-urls", acu) };
         else if (Get("listen-client-urls") is not null) o = o with { AdvertiseClientUrls = o.ListenClientUrls };
-        if (Get("listen-peer-urls") is { } lpu) o = o with { ListenPeerUrls = Urls("listen-peer-urls", lpu) };
+        if (Get("listen-peer-urls") is { } lpu) o = o with { ListenPeerUrls = Urls("listen-peer-urls", lpu), ListenPeerUrlsGiven = true };
         if (Get("initial-advertise-peer-urls") is { } iapu) o = o with { InitialAdvertisePeerUrls = Urls("initial-advertise-peer-urls", iapu) };
         if (Get("initial-cluster") is { } ic) o = o with { InitialCluster = Cluster(ic) };
         if (Get("initial-cluster-state") is { } ics)
@@ -83,6 +83,12 @@ internal static class CommandLine
         if (Get("restore-from-snapshot") is { } rfs) o = o with { RestoreFromSnapshot = rfs };
         if (Get("experimental-watch-progress-notify-interval") is { } wpni)
             o = o with { WatchProgressNotifyInterval = GoDuration.Parse("experimental-watch-progress-notify-interval", wpni) };
+        if (Get("auth-token") is { } at)
+        {
+            // Only simple tokens: etcd's "jwt,pub-key=...,priv-key=..." form is refused rather than ignored.
+            if (at != "simple") throw new ArgumentException($"unsupported --auth-token \"{at}\": only \"simple\" tokens are supported");
+        }
+        if (Get("auth-token-ttl") is { } att) o = o with { AuthTokenTtl = TimeSpan.FromSeconds(Positive("auth-token-ttl", att)) };
         if (Get("log-level") is { } ll) o = o with { LogLevel = ll };
         if (o.InitialCluster.Count == 0)
             o = o with { InitialCluster = [(o.Name, o.InitialAdvertisePeerUrls[0])] };

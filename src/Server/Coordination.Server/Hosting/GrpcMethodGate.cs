@@ -22,7 +22,8 @@ internal sealed class GrpcMethodGate
     public static GrpcMethodGate ForEtcdApi() => new(
         Etcdserverpb.RpcReflection.Descriptor.Services
             .Concat(V3Lockpb.V3LockReflection.Descriptor.Services)
-            .Concat(V3Electionpb.V3ElectionReflection.Descriptor.Services));
+            .Concat(V3Electionpb.V3ElectionReflection.Descriptor.Services)
+            .Concat(Peer.Protocol.PeerReflection.Descriptor.Services));
 
     /// <summary>The reason a path is refused, or null when it names one of our methods.</summary>
     public string? Refusal(string path)

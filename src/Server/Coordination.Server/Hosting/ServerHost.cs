@@ -1,6 +1,9 @@
 using Coordination.Raft;
+using Coordination.Server.Auth;
 using Coordination.Raft.Protocol;
 using Coordination.Server.Concurrency;
+using Coordination.Server.Cluster;
+using Coordination.Server.Peer;
 using Coordination.Server.Lease;
 using Coordination.Server.Services;
 using Coordination.Server.Services.Binding;
@@ -26,9 +29,12 @@ internal sealed class ServerHost : IAsyncDisposable
     private readonly AutoCompactor _autoCompactor;
     private readonly LeaseExpiry _leaseExpiry;
     private readonly ILogger _logger;
+    private readonly PeerTransport _transport;
+    private readonly CancellationTokenSource _stopping = new();
 
-    private ServerHost(WebApplication app, RaftHost raftHost, WriteAheadLog wal, AutoCompactor autoCompactor, LeaseExpiry leaseExpiry, ILogger logger)
+    private ServerHost(WebApplication app, RaftHost raftHost, WriteAheadLog wal, AutoCompactor autoCompactor, LeaseExpiry leaseExpiry, ILogger logger, PeerTransport transport)
     {
+        _transport = transport;
         _leaseExpiry = leaseExpiry;
         _app = app;
         _raftHost = raftHost;
@@ -39,6 +45,9 @@ internal sealed class ServerHost : IAsyncDisposable
 
     /// <summary>The node façade (for in-process hosting and tests).</summary>
     public CoordinationNode Node => _app.Services.GetRequiredService<CoordinationNode>();
+
+    /// <summary>The watch hub (for in-process hosting and tests).</summary>
+    public WatchHub Watches => _app.Services.GetRequiredService<WatchHub>();
 
     /// <summary>The addresses the server listens on for clients.</summary>
     public IReadOnlyList<Uri> ClientUrls { get; private set; } = [];
@@ -57,21 +66,33 @@ internal sealed class ServerHost : IAsyncDisposable
         Directory.CreateDirectory(snapDir);
 
         var identity = MemberIdentity.Derive(options.Name, options.InitialAdvertisePeerUrls, options.InitialCluster, options.InitialClusterToken);
+        var bootstrap = await ClusterBootstrap.ResolveAsync(options, identity, memberDir, logger, cancellationToken).ConfigureAwait(false);
+        // A member that joined an existing cluster carries that cluster's id, not one derived from its flags.
+        identity = identity with { ClusterId = bootstrap.ClusterId };
+        var servesPeers = options.ListenPeerUrlsGiven || bootstrap.Members.Count > 1 || options.InitialClusterState == "existing";
         var snapshotter = new Snapshotter(snapDir, loggerFactory.CreateLogger<Snapshotter>());
         if (options.RestoreFromSnapshot is { } restoreFile) SnapshotRestore.Seed(restoreFile, snapshotter, walDir, identity, logger);
 
         var watchHub = new WatchHub(new WatchHubOptions { ProgressNotifyInterval = options.WatchProgressNotifyInterval }, time);
+        var tokens = new SimpleTokens(time, options.AuthTokenTtl);
         ServerStateMachine stateMachine;
         SnapshotMetadata? snapshotMeta = null;
         if (snapshotter.TryLoadNewest(out var snapshot))
         {
             snapshotMeta = snapshot.Metadata;
-            using (var image = snapshot.OpenImage()) stateMachine = ServerStateMachine.Restore(image, options, watchHub);
+            using (var image = snapshot.OpenImage()) stateMachine = ServerStateMachine.Restore(image, options, watchHub, tokens);
+            // An image from another cluster (etcdctl snapshot restore) or from before the member table
+            // existed: the snapshot's configuration is this member's, the table comes from the flags.
+            var imageMembers = stateMachine.Members.Members.Keys.Order().ToList();
+            var metaMembers = snapshotMeta.ConfState?.Voters.Concat(snapshotMeta.ConfState.Learners).Order().ToList() ?? [];
+            if (imageMembers.Count == 0 || !imageMembers.SequenceEqual(metaMembers))
+                stateMachine.Members.Reset(bootstrap.Members.Where(m => metaMembers.Count == 0 || metaMembers.Contains(m.Id)), []);
             logger.LogInformation("recovered state from snapshot at index {Index} (term {Term})", snapshotMeta.Index, snapshotMeta.Term);
         }
         else
         {
-            stateMachine = new ServerStateMachine(options, watchHub);
+            stateMachine = new ServerStateMachine(options, watchHub, tokens);
+            stateMachine.Members.Reset(bootstrap.Members, []);
         }
         watchHub.Attach(stateMachine.Store);
 
@@ -91,7 +112,8 @@ internal sealed class ServerHost : IAsyncDisposable
         var raftConfig = new RaftConfig
         {
             Id = identity.MemberId,
-            Voters = [identity.MemberId],
+            Voters = bootstrap.Members.Where(m => !m.IsLearner).Select(m => m.Id).ToList(),
+            Learners = bootstrap.Members.Where(m => m.IsLearner).Select(m => m.Id).ToList(),
             ElectionTicks = Math.Max(2, options.ElectionTimeoutMs / options.HeartbeatIntervalMs),
             HeartbeatTicks = 1,
             Seed = unchecked((int)identity.MemberId),
@@ -102,8 +124,21 @@ internal sealed class ServerHost : IAsyncDisposable
         var leaseExpiry = new LeaseExpiry(time, LeaseExpiry.DefaultCheckInterval, loggerFactory.CreateLogger<LeaseExpiry>());
         foreach (var (leaseId, ttlSeconds) in stateMachine.Leases.All()) leaseExpiry.Granted(leaseId, ttlSeconds);
         stateMachine.Leases.Observer = leaseExpiry;
-        var raftHost = new RaftHost(raft, wal, stateMachine, snapshotWriter, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), time, loggerFactory.CreateLogger<RaftHost>());
-        var node = new CoordinationNode(options, identity, raftHost, stateMachine, leaseExpiry, new LeaseIdGenerator(new Random()));
+        var transport = new PeerTransport(identity.MemberId, stateMachine.Members, snapshotter, loggerFactory);
+        var raftHost = new RaftHost(raft, wal, stateMachine, snapshotWriter, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), time,
+            loggerFactory.CreateLogger<RaftHost>(), snapshotter, transport,
+            requestTimeout: TimeSpan.FromMilliseconds(5000 + 2 * options.ElectionTimeoutMs))
+        {
+            // Watchers keep reading the same store object; its history now starts at the snapshot.
+            SnapshotInstalled = () => watchHub.Attach(stateMachine.Store),
+        };
+        transport.Host = raftHost;
+        var node = new CoordinationNode(options, identity, raftHost, stateMachine, leaseExpiry, new LeaseIdGenerator(new Random()))
+        {
+            LeaderRenewer = transport.RenewOnLeaderAsync,
+        };
+        // Keep-alives went to the previous leader: a new leader gives every lease its full TTL again.
+        raftHost.BecameLeader = leaseExpiry.RenewAll;
         await node.WaitUntilCaughtUpAsync(cancellationToken).ConfigureAwait(false);
         // A single voter leads from start-up: every lease gets its full TTL again, then expires on this clock.
         leaseExpiry.Start(node.RevokeExpiredAsync);
@@ -115,11 +150,18 @@ internal sealed class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton<IKeyWatcher>(watchHub);
         builder.Services.AddSingleton(new Locks(node, watchHub));
         builder.Services.AddSingleton(new Elections(node, watchHub));
+        builder.Services.AddSingleton(new AuthGate(stateMachine.Auth, tokens, stateMachine.Leases));
         builder.Services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = options.MaxReceiveMessageBytes;
             o.MaxSendMessageSize = null;
             o.Interceptors.Add<EtcdErrorInterceptor>();
+            o.Interceptors.Add<AuthInterceptor>();
+        });
+        builder.Services.AddGrpc().AddServiceOptions<PeerService>(o =>
+        {
+            o.MaxReceiveMessageSize = null;
+            o.Interceptors.Clear();
         });
         builder.Services.UseEtcdServiceBinding();
         builder.WebHost.ConfigureKestrel(k =>
@@ -139,16 +181,25 @@ internal sealed class ServerHost : IAsyncDisposable
                     listen.Use(Http2PriorKnowledge.Middleware);
                 });
             }
+            if (!servesPeers) return;
+            foreach (var url in options.ListenPeerUrls)
+            {
+                // Peers speak h2c with prior knowledge (our transport's gRPC client).
+                k.Listen(ListenAddress(url), url.Port, listen => listen.Protocols = HttpProtocols.Http2);
+            }
         });
 
         var app = builder.Build();
+        // etcd's removed member stops serving; so does ours.
+        raftHost.SelfRemoved = () => app.Lifetime.StopApplication();
         app.Use(GrpcMethodGate.ForEtcdApi().Middleware);
         app.MapGrpcService<KvService>();
         app.MapGrpcService<MaintenanceService>();
         app.MapGrpcService<ClusterService>();
+        if (servesPeers) app.MapGrpcService<PeerService>().RequireHost(options.ListenPeerUrls.Select(u => $"*:{u.Port}").ToArray());
         app.MapGrpcService<WatchService>();
         app.MapGrpcService<LeaseService>();
-        app.MapGrpcService<UnimplementedServices.Auth>();
+        app.MapGrpcService<AuthService>();
         app.MapGrpcService<LockService>();
         app.MapGrpcService<ElectionService>();
         HttpEndpoints.Map(app);
@@ -168,7 +219,10 @@ internal sealed class ServerHost : IAsyncDisposable
         }
         logger.LogInformation("ready to serve client requests on {Urls} (member {MemberId:x}, cluster {ClusterId:x})",
             string.Join(",", options.ListenClientUrls), identity.MemberId, identity.ClusterId);
-        return new ServerHost(app, raftHost, wal, autoCompactor, leaseExpiry, logger) { ClientUrls = options.ListenClientUrls };
+        if (servesPeers) logger.LogInformation("serving peers on {Urls}", string.Join(",", options.ListenPeerUrls));
+        var host = new ServerHost(app, raftHost, wal, autoCompactor, leaseExpiry, logger, transport) { ClientUrls = options.ListenClientUrls };
+        _ = node.PublishAttributesAsync(host._stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+        return host;
     }
 
     /// <summary>Completes when the host is asked to stop (SIGTERM, Ctrl-C).</summary>
@@ -178,13 +232,21 @@ internal sealed class ServerHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _logger.LogInformation("stopping");
+        await _stopping.CancelAsync().ConfigureAwait(false);
         await _app.StopAsync().ConfigureAwait(false);
         await _autoCompactor.DisposeAsync().ConfigureAwait(false);
         await _leaseExpiry.DisposeAsync().ConfigureAwait(false);
         await _raftHost.DisposeAsync().ConfigureAwait(false);
+        await _transport.DisposeAsync().ConfigureAwait(false);
         _wal.Dispose();
         await _app.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
     }
+
+    private static System.Net.IPAddress ListenAddress(Uri url) =>
+        url.Host is "localhost" ? System.Net.IPAddress.Loopback
+        : url.Host is "0.0.0.0" or "*" or "" ? System.Net.IPAddress.Any
+        : System.Net.IPAddress.Parse(url.Host.Trim('[', ']'));
 
     private static void ConfigureLogging(WebApplicationBuilder builder, ServerOptions options)
     {

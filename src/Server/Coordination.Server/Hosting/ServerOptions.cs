@@ -21,6 +21,9 @@ internal sealed record ServerOptions
     /// <summary>URLs to serve peers on (<c>--listen-peer-urls</c>).</summary>
     public IReadOnlyList<Uri> ListenPeerUrls { get; init; } = [new("http://127.0.0.1:2380")];
 
+    /// <summary>True when <c>--listen-peer-urls</c> was given: the member serves peers even while it is alone.</summary>
+    public bool ListenPeerUrlsGiven { get; init; }
+
     /// <summary>URLs advertised to peers (<c>--initial-advertise-peer-urls</c>).</summary>
     public IReadOnlyList<Uri> InitialAdvertisePeerUrls { get; init; } = [new("http://127.0.0.1:2380")];
 
@@ -62,6 +65,9 @@ internal sealed record ServerOptions
 
     /// <summary>Interval of progress notifications to watchers that asked for them (<c>--experimental-watch-progress-notify-interval</c>, default 10m).</summary>
     public TimeSpan WatchProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a simple auth token stays valid without being used (<c>--auth-token-ttl</c> seconds, default 300).</summary>
+    public TimeSpan AuthTokenTtl { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Log level: debug, info, warn, error (<c>--log-level</c>).</summary>
     public string LogLevel { get; init; } = "info";

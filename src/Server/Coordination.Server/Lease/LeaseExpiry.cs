@@ -95,6 +95,23 @@ internal sealed class LeaseExpiry : ILeaseLifecycleObserver, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Gives every lease its full TTL again from now (a member that just became leader: keep-alives
+    /// went to the previous leader, so this member's deadlines say nothing; etcd does the same).
+    /// </summary>
+    public void RenewAll()
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            foreach (var (leaseId, schedule) in _leases)
+            {
+                schedule.Deadline = now + TimeSpan.FromSeconds(schedule.TtlSeconds);
+                _queue.Enqueue(leaseId, schedule.Deadline);
+            }
+        }
+    }
+
     /// <summary>Time left before the lease's deadline (negative once past it), or null when unknown.</summary>
     public TimeSpan? Remaining(long leaseId)
     {

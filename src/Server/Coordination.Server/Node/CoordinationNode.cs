@@ -15,7 +15,7 @@ namespace Coordination.Server.Node;
 /// mutations through the one write path (propose → log → commit → apply), serves reads from the
 /// applied state, and fills response headers (cluster id, member id, raft term).
 /// </summary>
-internal sealed class CoordinationNode : IConcurrencyStore
+internal sealed partial class CoordinationNode : IConcurrencyStore
 {
     private readonly ServerOptions _options;
     private readonly RaftHost _host;
@@ -42,6 +42,9 @@ internal sealed class CoordinationNode : IConcurrencyStore
     /// <summary>This member's ids.</summary>
     public MemberIdentity Identity { get; }
 
+    /// <summary>The node loop (cluster operations).</summary>
+    internal RaftHost Host => _host;
+
     /// <summary>The store's current revision.</summary>
     public long CurrentRevision => _stateMachine.Store.Revision;
 
@@ -56,7 +59,24 @@ internal sealed class CoordinationNode : IConcurrencyStore
 
     // ------------------------------------------------------------------------------- KV
 
-    /// <summary>Serves a range from the applied state (single member: linearizable and serializable coincide).</summary>
+    /// <summary>
+    /// Serves a range from the applied state. In a cluster a linearizable range (the default) first
+    /// waits for a confirmed read index to be applied; a serializable one is served locally at once.
+    /// </summary>
+    public Task<RangeResponse> RangeAsync(RangeRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Serializable || !_host.IsMultiMember) return Task.FromResult(Range(request));
+        RequestValidator.Validate(request);
+        return ReadAfterIndexAsync(request, cancellationToken);
+
+        async Task<RangeResponse> ReadAfterIndexAsync(RangeRequest request, CancellationToken cancellationToken)
+        {
+            await _host.WaitReadableAsync(cancellationToken).ConfigureAwait(false);
+            return Range(request);
+        }
+    }
+
+    /// <summary>Serves a range from the applied state without a read index (serializable; the concurrency helpers).</summary>
     public RangeResponse Range(RangeRequest request)
     {
         RequestValidator.Validate(request);
@@ -90,6 +110,7 @@ internal sealed class CoordinationNode : IConcurrencyStore
         _validator.Validate(request);
         if (TxnShape.IsReadOnly(request))
         {
+            if (_host.IsMultiMember && !IsSerializable(request)) await _host.WaitReadableAsync(cancellationToken).ConfigureAwait(false);
             var read = KvApplier.ReadOnlyTxn(_stateMachine.Store.ReadView, request);
             Stamp(read.Header ??= new ResponseHeader());
             return read;
@@ -99,6 +120,15 @@ internal sealed class CoordinationNode : IConcurrencyStore
         Stamp(written.Header ??= new ResponseHeader());
         return written;
     }
+
+    /// <summary>A read-only txn is served locally only when every range in it asks for serializable reads (as etcd does).</summary>
+    private static bool IsSerializable(TxnRequest request) =>
+        request.Success.Concat(request.Failure).All(op => op.RequestCase switch
+        {
+            RequestOp.RequestOneofCase.RequestRange => op.RequestRange.Serializable,
+            RequestOp.RequestOneofCase.RequestTxn => IsSerializable(op.RequestTxn),
+            _ => true,
+        });
 
     /// <summary>Proposes a compaction.</summary>
     public async Task<CompactionResponse> CompactAsync(CompactionRequest request, CancellationToken cancellationToken)
@@ -146,6 +176,21 @@ internal sealed class CoordinationNode : IConcurrencyStore
     }
 
     /// <summary>
+    /// Renews a lease where expiry is decided: here when this member leads (or is alone), else on the
+    /// leader through the peer API (as etcd forwards keep-alives). The header is this member's.
+    /// </summary>
+    public async Task<LeaseKeepAliveResponse> LeaseKeepAliveAsync(LeaseKeepAliveRequest request, CancellationToken cancellationToken)
+    {
+        if (!_host.IsMultiMember || _host.Leader == Identity.MemberId || LeaderRenewer is null) return LeaseKeepAlive(request);
+        var response = new LeaseKeepAliveResponse { ID = request.ID, Header = Stamp(new ResponseHeader()) };
+        response.TTL = await LeaderRenewer(_host.Leader, request.ID, cancellationToken).ConfigureAwait(false);
+        return response;
+    }
+
+    /// <summary>Renews a lease on the leader (the peer transport); set when the member serves peers.</summary>
+    internal Func<ulong, long, CancellationToken, Task<long>>? LeaderRenewer { get; set; }
+
+    /// <summary>
     /// Renews a lease on this (leading) member. An unknown or expired lease answers TTL 0, not an
     /// error, as etcd does. The header is filled before the renewal.
     /// </summary>
@@ -187,7 +232,10 @@ internal sealed class CoordinationNode : IConcurrencyStore
 
     /// <summary>The expiry schedule's way to remove an expired lease: a revocation through the log.</summary>
     internal Task RevokeExpiredAsync(long leaseId, CancellationToken cancellationToken) =>
-        ProposeAsync(new InternalRequest { LeaseRevoke = new LeaseRevokeRequest { ID = leaseId } }, cancellationToken);
+        // Only the leader decides that a lease expired (followers' schedules are not renewed by keep-alives).
+        _host.IsMultiMember && _host.Leader != Identity.MemberId
+            ? Task.CompletedTask
+            : ProposeAsync(new InternalRequest { LeaseRevoke = new LeaseRevokeRequest { ID = leaseId } }, cancellationToken);
 
     /// <summary>The quota cost etcd charges a lease grant.</summary>
     private const long LeaseGrantCost = 64;
@@ -250,31 +298,11 @@ internal sealed class CoordinationNode : IConcurrencyStore
         return image.ToArray();
     }
 
-    /// <summary>Leadership transfer: with one voter the only valid target is this member.</summary>
-    public MoveLeaderResponse MoveLeader(MoveLeaderRequest request)
-    {
-        if (request.TargetID != Identity.MemberId) throw EtcdErrors.BadLeaderTransferee.ToException();
-        return new MoveLeaderResponse { Header = Stamp(new ResponseHeader()) };
-    }
-
     /// <summary>True when a leader exists and no alarm (other than an ignored NOSPACE) is active.</summary>
     public bool IsHealthy(bool ignoreNoSpace)
     {
         if (_host.Leader == 0) return false;
         return !_stateMachine.Alarms.List().Any(a => !(ignoreNoSpace && a.Alarm == AlarmType.Nospace));
-    }
-
-    // -------------------------------------------------------------------------- Cluster
-
-    /// <summary>The members: this one.</summary>
-    public MemberListResponse MemberList()
-    {
-        var response = new MemberListResponse { Header = new ResponseHeader { ClusterId = Identity.ClusterId, MemberId = Identity.MemberId, RaftTerm = _host.Term } };
-        var self = new Member { ID = Identity.MemberId, Name = Identity.Name };
-        self.PeerURLs.AddRange(_options.InitialAdvertisePeerUrls.Select(u => u.GetLeftPart(UriPartial.Authority)));
-        self.ClientURLs.AddRange(_options.AdvertiseClientUrls.Select(u => u.GetLeftPart(UriPartial.Authority)));
-        response.Members.Add(self);
-        return response;
     }
 
     // ------------------------------------------------------------------------- Plumbing

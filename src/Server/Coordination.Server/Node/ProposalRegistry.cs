@@ -13,6 +13,17 @@ internal sealed class ProposalRegistry
     private readonly ConcurrentDictionary<ulong, TaskCompletionSource<ApplyResult>> _waiting = new();
     private long _nextId;
 
+    /// <summary>
+    /// Ids are unique across members and restarts, as etcd's are: the low two bytes of the member id,
+    /// then the start time in milliseconds (five bytes), then a counter that carries into the time.
+    /// Another member applying this member's proposal finds no waiter of its own under that id.
+    /// </summary>
+    public ProposalRegistry(ulong memberId = 0, DateTimeOffset? startedAt = null)
+    {
+        var millis = (ulong)(startedAt ?? DateTimeOffset.UnixEpoch).ToUnixTimeMilliseconds() & 0xFF_FFFF_FFFFUL;
+        _nextId = (long)(((memberId & 0xFFFF) << 48) | (millis << 8));
+    }
+
     /// <summary>Allocates a fresh proposal id and the task that completes when it is applied.</summary>
     public (ulong Id, Task<ApplyResult> Applied) Register()
     {

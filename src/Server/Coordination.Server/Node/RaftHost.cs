@@ -3,18 +3,22 @@ using Coordination.Raft;
 using Coordination.Raft.Protocol;
 using Coordination.Server.Errors;
 using Coordination.Server.StateMachine;
+using Coordination.Server.Storage.Snapshots;
 using Coordination.Server.Storage.Wal;
 using Google.Protobuf;
 
 namespace Coordination.Server.Node;
 
 /// <summary>
-/// The node loop: the only place where consensus meets threads, timers and disks. One task drains
-/// proposals and ticks, hands them to the pure <see cref="RaftNode"/>, and carries out each
-/// <see cref="Ready"/> in order: append entries and hard state to the write-ahead log, fsync once
-/// for everything drained together (group commit), apply committed entries to the state machine,
-/// complete the proposers, advance the core, and start a snapshot every <c>--snapshot-count</c>
-/// applied entries (written in the background, recorded in the log back on the loop).
+/// The node loop: the only place where consensus meets threads, timers, disks and the network. One
+/// task drains proposals, ticks, peer messages and requests, hands them to the pure
+/// <see cref="RaftNode"/>, and carries out each <see cref="Ready"/> in order: install a snapshot
+/// received from the leader; append entries and hard state to the write-ahead log and fsync once
+/// for everything drained together (group commit); only then send the batch's messages to peers
+/// (a vote or an acknowledgement promises durability); apply committed entries to the state
+/// machine; complete the proposers and the linearizable reads whose read index is now applied;
+/// advance the core; and start a snapshot every <c>--snapshot-count</c> applied entries (written in
+/// the background, recorded in the log back on the loop).
 /// </summary>
 internal sealed class RaftHost : IAsyncDisposable
 {
@@ -24,30 +28,55 @@ internal sealed class RaftHost : IAsyncDisposable
     private readonly WriteAheadLog _wal;
     private readonly ServerStateMachine _stateMachine;
     private readonly SnapshotWriter _snapshots;
-    private readonly ProposalRegistry _registry = new();
+    private readonly Snapshotter _snapshotter;
+    private readonly IPeerSender? _peers;
+    private readonly ProposalRegistry _registry;
     private readonly Channel<object?> _inbox = Channel.CreateUnbounded<object?>(new UnboundedChannelOptions { SingleReader = true });
     private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Dictionary<ByteString, ReadRequest> _readsAwaitingIndex = new();
+    private readonly List<(ulong Index, ReadRequest Request)> _readsAwaitingApply = new();
     private readonly ulong _startupIndex;
+    private readonly TimeSpan _requestTimeout;
     private readonly ILogger _logger;
     private readonly ITimer _ticker;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
+    private long _nextReadId;
     private volatile Exception? _fatal;
+    private volatile bool _multiMember;
 
     public RaftHost(RaftNode raft, WriteAheadLog wal, ServerStateMachine stateMachine, SnapshotWriter snapshots,
-        TimeSpan tickInterval, TimeProvider time, ILogger<RaftHost> logger)
+        TimeSpan tickInterval, TimeProvider time, ILogger<RaftHost> logger,
+        Snapshotter? snapshotter = null, IPeerSender? peers = null, TimeSpan? requestTimeout = null)
     {
         _raft = raft;
         _wal = wal;
         _stateMachine = stateMachine;
         _snapshots = snapshots;
+        _snapshotter = snapshotter!;
+        _peers = peers;
         _logger = logger;
-        // A single voter need not wait an election timeout to lead.
-        _raft.Campaign();
-        _startupIndex = _raft.LastIndex;
+        _registry = new ProposalRegistry(raft.Id, time.GetUtcNow());
+        _requestTimeout = requestTimeout ?? TimeSpan.FromSeconds(7);
+        var cs = _raft.ConfState;
+        _multiMember = cs.Voters.Count + cs.Learners.Count > 1;
+        if (cs.Voters.Count == 1 && cs.Voters[0] == _raft.Id && cs.Learners.Count == 0)
+        {
+            // A single voter need not wait an election timeout to lead.
+            _raft.Campaign();
+            _startupIndex = _raft.LastIndex;
+        }
+        else
+        {
+            // Entries beyond the commit index may never commit; only those committed are replayed now.
+            _startupIndex = _raft.Commit;
+        }
         _ticker = time.CreateTimer(_ => _inbox.Writer.TryWrite(null), null, tickInterval, tickInterval);
         _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
+
+    /// <summary>This member's id.</summary>
+    public ulong Id => _raft.Id;
 
     /// <summary>The current raft term, for response headers.</summary>
     public ulong Term => Volatile.Read(ref _term);
@@ -69,6 +98,20 @@ internal sealed class RaftHost : IAsyncDisposable
 
     private ulong _appliedIndex;
 
+    /// <summary>True when the membership has more than one member (reads need ReadIndex, requests time out).</summary>
+    public bool IsMultiMember => _multiMember;
+
+    /// <summary>Called on the node loop after the state machine was replaced by a snapshot from the leader.</summary>
+    public Action? SnapshotInstalled { get; set; }
+
+    /// <summary>Called on the node loop when this member becomes the leader of a cluster.</summary>
+    public Action? BecameLeader { get; set; }
+
+    /// <summary>Called on the node loop once, when an applied change removed this member from the cluster.</summary>
+    public Action? SelfRemoved { get; set; }
+
+    private bool _removed;
+
     /// <summary>Completes once every entry present at start-up (and this term's first entry) has been applied.</summary>
     public Task CaughtUp => _caughtUp.Task;
 
@@ -85,22 +128,44 @@ internal sealed class RaftHost : IAsyncDisposable
 
     /// <summary>
     /// Proposes a mutation and waits until it has been committed and applied. The request's id is
-    /// assigned here. Cancelling stops the wait, not the proposal, which may still be applied.
+    /// assigned here. Cancelling stops the wait, not the proposal, which may still be applied. In a
+    /// cluster the wait ends with "request timed out" when the entry is not applied in time (it may
+    /// have been lost with a leader, or may still be applied).
     /// </summary>
-    public async Task<ApplyResult> ProposeAsync(Apply.Protocol.InternalRequest request, CancellationToken cancellationToken)
+    public Task<ApplyResult> ProposeAsync(Apply.Protocol.InternalRequest request, CancellationToken cancellationToken)
     {
         if (_fatal is not null || _stopping.IsCancellationRequested) throw EtcdErrors.Stopped.ToException();
         var (id, applied) = _registry.Register();
         request.Id = id;
-        var data = request.ToByteString();
-        if (!_inbox.Writer.TryWrite(data))
+        return WaitAppliedAsync(id, applied, request.ToByteString(), cancellationToken);
+    }
+
+    /// <summary>Proposes a membership change whose context carries a proposal id, and waits until it is applied.</summary>
+    public Task<ApplyResult> ProposeConfChangeAsync(ConfChange change, Apply.Protocol.MemberChange context, CancellationToken cancellationToken)
+    {
+        if (_fatal is not null || _stopping.IsCancellationRequested) throw EtcdErrors.Stopped.ToException();
+        var (id, applied) = _registry.Register();
+        context.RequestId = id;
+        change.Context = context.ToByteString();
+        return WaitAppliedAsync(id, applied, change, cancellationToken);
+    }
+
+    private async Task<ApplyResult> WaitAppliedAsync(ulong id, Task<ApplyResult> applied, object proposal, CancellationToken cancellationToken)
+    {
+        if (!_inbox.Writer.TryWrite(proposal))
         {
             _registry.Forget(id);
             throw EtcdErrors.Stopped.ToException();
         }
         try
         {
-            return await applied.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (!_multiMember) return await applied.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return await applied.WaitAsync(_requestTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _registry.Forget(id);
+            throw EtcdErrors.Timeout.ToException();
         }
         catch (OperationCanceledException)
         {
@@ -108,6 +173,39 @@ internal sealed class RaftHost : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Waits until reading the applied state is linearizable: the leader confirmed its commit index
+    /// with a quorum (ReadIndex) and this member has applied up to it.
+    /// </summary>
+    public async Task WaitReadableAsync(CancellationToken cancellationToken)
+    {
+        if (_fatal is not null || _stopping.IsCancellationRequested) throw EtcdErrors.Stopped.ToException();
+        var id = Interlocked.Increment(ref _nextReadId);
+        var context = ByteString.CopyFrom(BitConverter.GetBytes(id));
+        var request = new ReadRequest(context);
+        if (!_inbox.Writer.TryWrite(request)) throw EtcdErrors.Stopped.ToException();
+        try
+        {
+            await request.Done.Task.WaitAsync(_requestTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw EtcdErrors.Timeout.ToException();
+        }
+    }
+
+    /// <summary>Hands a message from a peer to the core (any thread).</summary>
+    public void Deliver(Message message) => _inbox.Writer.TryWrite(message);
+
+    /// <summary>The transport could not deliver to <paramref name="peer"/> (any thread).</summary>
+    public void ReportUnreachable(ulong peer) => _inbox.Writer.TryWrite(new PeerReport(peer, Unreachable: true, SnapshotSucceeded: false));
+
+    /// <summary>The transport finished sending a snapshot to <paramref name="peer"/> (any thread).</summary>
+    public void ReportSnapshot(ulong peer, bool succeeded) => _inbox.Writer.TryWrite(new PeerReport(peer, Unreachable: false, SnapshotSucceeded: succeeded));
+
+    /// <summary>Asks the core (on the leader) to hand leadership to <paramref name="transferee"/>.</summary>
+    public void TransferLeader(ulong transferee) => _inbox.Writer.TryWrite(new LeaderTransfer(transferee));
 
     private async Task RunAsync()
     {
@@ -122,22 +220,7 @@ internal sealed class RaftHost : IAsyncDisposable
                 while (drained < MaxBatch && reader.TryRead(out var item))
                 {
                     drained++;
-                    switch (item)
-                    {
-                        case null:
-                            _raft.Tick();
-                            break;
-                        case ByteString proposal when _raft.Propose(proposal) == ProposeResult.Dropped:
-                            _registry.Complete(Apply.Protocol.InternalRequest.Parser.ParseFrom(proposal).Id, ApplyResult.Failed(EtcdErrors.NoLeader));
-                            break;
-                        case TaskCompletionSource<StateImage> imageRequest:
-                            ProcessReady();
-                            imageRequest.TrySetResult(_stateMachine.CaptureImage());
-                            break;
-                        case SnapshotSaved saved:
-                            CompleteSnapshot(saved);
-                            break;
-                    }
+                    Handle(item);
                 }
                 ProcessReady();
             }
@@ -155,27 +238,111 @@ internal sealed class RaftHost : IAsyncDisposable
         }
     }
 
+    private void Handle(object? item)
+    {
+        switch (item)
+        {
+            case null:
+                _raft.Tick();
+                break;
+            case Message message:
+                _raft.Step(message);
+                break;
+            case ByteString proposal when _raft.Propose(proposal) == ProposeResult.Dropped:
+                _registry.Complete(Apply.Protocol.InternalRequest.Parser.ParseFrom(proposal).Id, ApplyResult.Failed(EtcdErrors.NoLeader));
+                break;
+            case ConfChange change when _raft.ProposeConfChange(change) == ProposeResult.Dropped:
+                // No leader, or the leader has a membership change not yet applied.
+                _registry.Complete(Apply.Protocol.MemberChange.Parser.ParseFrom(change.Context).RequestId,
+                    ApplyResult.Failed(_raft.Leader == 0 ? EtcdErrors.NoLeader : EtcdErrors.Unhealthy));
+                break;
+            case ReadRequest read:
+                if (_raft.ReadIndex(read.Context)) _readsAwaitingIndex[read.Context] = read;
+                else read.Done.TrySetException(EtcdErrors.NoLeader.ToException());
+                break;
+            case PeerReport report when report.Unreachable:
+                _raft.ReportUnreachable(report.Peer);
+                break;
+            case PeerReport report:
+                _raft.ReportSnapshot(report.Peer, report.SnapshotSucceeded);
+                break;
+            case LeaderTransfer transfer:
+                _raft.TransferLeader(transfer.Transferee);
+                break;
+            case TaskCompletionSource<StateImage> imageRequest:
+                ProcessReady();
+                imageRequest.TrySetResult(_stateMachine.CaptureImage());
+                break;
+            case SnapshotSaved saved:
+                CompleteSnapshot(saved);
+                break;
+        }
+    }
+
     private void ProcessReady()
     {
         while (_raft.HasReady)
         {
-            // One voter: Ready carries no messages and no snapshot from a leader; the multi-member
-            // loop (peer transport) is a separate step.
             var ready = _raft.GetReady();
+            if (ready.Snapshot is { } snapshot) InstallSnapshot(snapshot);
             if (ready.HardState is not null || ready.Entries.Count > 0)
             {
                 _wal.Append(ready.HardState, ready.Entries);
                 if (ready.MustSync) _wal.Sync();
             }
+            // Durable first: only now may peers learn of votes and acknowledgements.
+            if (ready.Messages.Count > 0) _peers?.Send(ready.Messages);
             foreach (var entry in ready.CommittedEntries)
             {
                 var (id, result) = _stateMachine.Apply(entry);
                 _registry.Complete(id, result);
             }
             _raft.Advance(ready);
+            foreach (var state in ready.ReadStates)
+            {
+                if (_readsAwaitingIndex.Remove(state.Context, out var read)) _readsAwaitingApply.Add((state.Index, read));
+            }
+            CompleteReads();
             PublishStatus();
             if (ready.CommittedEntries.Count > 0) _snapshots.MaybeStart(_stateMachine, saved => _inbox.Writer.TryWrite(saved));
         }
+        // Reads whose leader went away are answered by the client's timeout; forget them here so
+        // the table does not grow without bound.
+        if (_raft.Leader == 0 && _readsAwaitingIndex.Count > 0)
+        {
+            foreach (var read in _readsAwaitingIndex.Values) read.Done.TrySetException(EtcdErrors.LeaderChanged.ToException());
+            _readsAwaitingIndex.Clear();
+        }
+    }
+
+    private void CompleteReads()
+    {
+        if (_readsAwaitingApply.Count == 0) return;
+        var applied = _stateMachine.AppliedIndex;
+        _readsAwaitingApply.RemoveAll(r =>
+        {
+            if (r.Index > applied) return false;
+            r.Request.Done.TrySetResult();
+            return true;
+        });
+    }
+
+    /// <summary>
+    /// Installs a snapshot the leader sent (this member was too far behind for entries): saves the
+    /// snapshot file, records it in the log (synced), and replaces the state machine with its image.
+    /// </summary>
+    private void InstallSnapshot(Snapshot snapshot)
+    {
+        var metadata = snapshot.Metadata;
+        _logger.LogInformation("installing snapshot from the leader at index {Index} (term {Term}), {Bytes} bytes",
+            metadata.Index, metadata.Term, snapshot.Data.Length);
+        _snapshotter.Save(metadata, snapshot.Data.Memory);
+        _wal.SaveSnapshotMarker(metadata);
+        using (var image = new MemoryStream(snapshot.Data.ToByteArray(), writable: false)) _stateMachine.RestoreInPlace(image);
+        _snapshots.Installed(metadata.Index);
+        // The core keeps the snapshot's metadata only; the image lives in the snapshot file now.
+        snapshot.Data = ByteString.Empty;
+        SnapshotInstalled?.Invoke();
     }
 
     /// <summary>
@@ -193,8 +360,26 @@ internal sealed class RaftHost : IAsyncDisposable
         Volatile.Write(ref _appliedIndex, _stateMachine.AppliedIndex);
         if (_stateMachine.AppliedIndex >= _startupIndex) _caughtUp.TrySetResult();
         Volatile.Write(ref _term, _raft.Term);
+        var previousLeader = _leader;
         Volatile.Write(ref _leader, _raft.Leader);
+        if (previousLeader != 0 && _raft.Leader != previousLeader)
+        {
+            // Proposals in flight under the old leader may have been lost with it, or may still
+            // commit: their proposers get "leader changed" (an unknown outcome, as with etcd's
+            // Unavailable errors) now instead of waiting for the request timeout.
+            _registry.FailAll(EtcdErrors.LeaderChanged.ToException());
+        }
+        if (_raft.Leader == _raft.Id && previousLeader != _raft.Id && _multiMember) BecameLeader?.Invoke();
         Volatile.Write(ref _lastIndex, _raft.LastIndex);
+        _multiMember = _stateMachine.Members.Members.Count > 1;
+        // Absent from the table is not removed: a snapshot taken before this member was added does
+        // not list it yet (the entries after it do). Removal is recorded explicitly.
+        if (!_removed && _stateMachine.Members.Removed.Contains(_raft.Id))
+        {
+            _removed = true;
+            _logger.LogWarning("this member ({Id:x}) has been removed from the cluster; stopping", _raft.Id);
+            SelfRemoved?.Invoke();
+        }
     }
 
     /// <summary>Stops the loop after the work already drained; waiting proposers fail with "server stopped".</summary>
@@ -206,6 +391,24 @@ internal sealed class RaftHost : IAsyncDisposable
         try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
         if (_fatal is null) await _snapshots.DrainAsync(_wal).ConfigureAwait(false);
         _registry.FailAll(EtcdErrors.Stopped.ToException());
+        foreach (var read in _readsAwaitingIndex.Values) read.Done.TrySetException(EtcdErrors.Stopped.ToException());
+        foreach (var (_, read) in _readsAwaitingApply) read.Done.TrySetException(EtcdErrors.Stopped.ToException());
         _stopping.Dispose();
     }
+
+    private sealed record ReadRequest(ByteString Context)
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private sealed record PeerReport(ulong Peer, bool Unreachable, bool SnapshotSucceeded);
+
+    private sealed record LeaderTransfer(ulong Transferee);
+}
+
+/// <summary>Sends the core's messages to peers (the peer transport); called on the node loop, must not block.</summary>
+internal interface IPeerSender
+{
+    /// <summary>Queues messages for their recipients.</summary>
+    void Send(IReadOnlyList<Message> messages);
 }

@@ -72,6 +72,13 @@ internal sealed class SnapshotWriter(Snapshotter snapshotter, long snapshotCount
         return saved.Metadata;
     }
 
+    /// <summary>On the node loop: a snapshot from the leader was installed at <paramref name="index"/> (its file and marker are saved).</summary>
+    public void Installed(ulong index)
+    {
+        _lastSnapshotIndex = Math.Max(_lastSnapshotIndex, index);
+        _lastAttemptIndex = Math.Max(_lastAttemptIndex, index);
+    }
+
     /// <summary>After the node loop stopped: waits for a snapshot still being written and records it.</summary>
     public async Task DrainAsync(WriteAheadLog wal)
     {

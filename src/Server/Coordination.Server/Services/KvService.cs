@@ -8,7 +8,7 @@ namespace Coordination.Server.Services;
 internal sealed class KvService(CoordinationNode node) : KV.KVBase
 {
     public override Task<RangeResponse> Range(RangeRequest request, ServerCallContext context) =>
-        Task.FromResult(node.Range(request));
+        node.RangeAsync(request, context.CancellationToken);
 
     public override Task<PutResponse> Put(PutRequest request, ServerCallContext context) =>
         node.PutAsync(request, context.CancellationToken);

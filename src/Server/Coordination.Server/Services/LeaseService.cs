@@ -21,7 +21,7 @@ internal sealed class LeaseService(CoordinationNode node) : Etcdserverpb.Lease.L
         {
             while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
             {
-                await responseStream.WriteAsync(node.LeaseKeepAlive(requestStream.Current), cancellationToken).ConfigureAwait(false);
+                await responseStream.WriteAsync(await node.LeaseKeepAliveAsync(requestStream.Current, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             }
         }
         catch (IOException) when (cancellationToken.IsCancellationRequested)

@@ -56,5 +56,5 @@ internal sealed class MaintenanceService(CoordinationNode node) : Maintenance.Ma
     }
 
     public override Task<MoveLeaderResponse> MoveLeader(MoveLeaderRequest request, ServerCallContext context) =>
-        Task.FromResult(node.MoveLeader(request));
+        node.MoveLeaderAsync(request, context.CancellationToken);
 }

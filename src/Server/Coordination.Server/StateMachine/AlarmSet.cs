@@ -14,6 +14,9 @@ internal sealed class AlarmSet
     public IReadOnlyList<AlarmMember> List() =>
         _active.OrderBy(a => a.Member).ThenBy(a => a.Alarm).Select(a => new AlarmMember { MemberID = a.Member, Alarm = a.Alarm }).ToList();
 
+    /// <summary>Forgets every alarm (before restoring a snapshot in place).</summary>
+    public void Clear() => _active.Clear();
+
     /// <summary>Restores one alarm from a snapshot image.</summary>
     public void Restore(AlarmMember alarm) => _active.Add((alarm.MemberID, alarm.Alarm));
 

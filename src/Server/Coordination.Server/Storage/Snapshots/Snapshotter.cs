@@ -139,6 +139,14 @@ internal sealed class Snapshotter
         return false;
     }
 
+    /// <summary>The snapshot file saved at <paramref name="term"/> and <paramref name="index"/>, when it exists and verifies.</summary>
+    public bool TryLoad(ulong term, ulong index, [NotNullWhen(true)] out SnapshotFile? snapshot)
+    {
+        var path = Path.Combine(_directory, FileName(term, index));
+        snapshot = null;
+        return File.Exists(path) && TryVerify(path, term, index, out snapshot, out _);
+    }
+
     /// <summary>Deletes all but the <paramref name="keep"/> newest snapshot files (and leftover
     /// temporary files). Returns how many snapshot files were deleted.</summary>
     public int Purge(int keep)

@@ -1,0 +1,37 @@
+using Coordination.Raft.Protocol;
+using Coordination.Server.Node;
+using Coordination.Server.Peer.Protocol;
+using Grpc.Core;
+
+namespace Coordination.Server.Peer;
+
+/// <summary>
+/// The inbound half of the peer transport, served on <c>--listen-peer-urls</c>: frames from a peer's
+/// stream go into the node loop's inbox in order; <c>Cluster</c> tells a joining member the cluster
+/// id and the member table.
+/// </summary>
+internal sealed class PeerService(CoordinationNode node, IHostApplicationLifetime lifetime) : Protocol.Peer.PeerBase
+{
+    public override async Task<PeerAck> Send(IAsyncStreamReader<PeerFrame> requestStream, ServerCallContext context)
+    {
+        // Streams from peers never end by themselves: end them when this member stops.
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        try
+        {
+            while (await requestStream.MoveNext(ended.Token).ConfigureAwait(false))
+            {
+                node.DeliverPeerMessage(Message.Parser.ParseFrom(requestStream.Current.Message));
+            }
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+        }
+        return new PeerAck();
+    }
+
+    public override Task<LeaseRenewResponse> LeaseRenew(LeaseRenewRequest request, ServerCallContext context) =>
+        Task.FromResult(new LeaseRenewResponse { Ttl = node.LeaseKeepAlive(new Etcdserverpb.LeaseKeepAliveRequest { ID = request.Id }).TTL });
+
+    public override Task<ClusterResponse> Cluster(ClusterRequest request, ServerCallContext context) =>
+        Task.FromResult(node.PeerCluster());
+}

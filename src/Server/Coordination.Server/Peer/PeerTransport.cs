@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using Coordination.Raft.Protocol;
+using Coordination.Server.Cluster;
+using Coordination.Server.Node;
+using Coordination.Server.Storage.Snapshots;
+
+namespace Coordination.Server.Peer;
+
+/// <summary>
+/// The outbound half of the peer transport: one <see cref="PeerStream"/> per peer, each with a
+/// bounded queue and its own long-lived gRPC stream to the peer's URL from the member table.
+/// Called on the node loop; never blocks it. A message that does not fit a peer's queue is dropped
+/// and the core is told the peer is unreachable (raft retransmits).
+/// </summary>
+internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
+{
+    private readonly ulong _self;
+    private readonly MemberTable _members;
+    private readonly Snapshotter _snapshotter;
+    private readonly ILoggerFactory _loggers;
+    private readonly ConcurrentDictionary<ulong, PeerStream> _streams = new();
+    private readonly ConcurrentDictionary<string, Grpc.Net.Client.GrpcChannel> _requestChannels = new(StringComparer.Ordinal);
+    private RaftHost? _host;
+
+    public PeerTransport(ulong self, MemberTable members, Snapshotter snapshotter, ILoggerFactory loggers)
+    {
+        _self = self;
+        _members = members;
+        _snapshotter = snapshotter;
+        _loggers = loggers;
+    }
+
+    /// <summary>The node loop that hears of unreachable peers and snapshot outcomes (set once it exists).</summary>
+    public RaftHost? Host
+    {
+        get => Volatile.Read(ref _host);
+        set => Volatile.Write(ref _host, value);
+    }
+
+    /// <inheritdoc />
+    public void Send(IReadOnlyList<Message> messages)
+    {
+        foreach (var message in messages)
+        {
+            if (message.To == _self || message.To == 0) continue;
+            var stream = _streams.GetOrAdd(message.To, id => new PeerStream(id, this, _loggers.CreateLogger<PeerStream>()));
+            if (stream.TryEnqueue(message)) continue;
+            Host?.ReportUnreachable(message.To);
+            if (message.Type == MessageType.MsgSnap) Host?.ReportSnapshot(message.To, succeeded: false);
+        }
+    }
+
+    /// <summary>The peer URL to dial for <paramref name="peer"/>, or null while the member table has none.</summary>
+    internal Uri? PeerUrl(ulong peer) =>
+        _members.Get(peer) is { PeerUrls.Count: > 0 } m && Uri.TryCreate(m.PeerUrls[0], UriKind.Absolute, out var url) ? url : null;
+
+    /// <summary>The snapshot file saved with <paramref name="metadata"/>, whose image a MsgSnap carries.</summary>
+    internal SnapshotFile? SnapshotFile(SnapshotMetadata metadata) =>
+        _snapshotter.TryLoad(metadata.Term, metadata.Index, out var file) ? file : null;
+
+    /// <summary>Renews a lease on the leader through its peer API; returns the TTL (0 when the leader does not know the lease).</summary>
+    public async Task<long> RenewOnLeaderAsync(ulong leader, long leaseId, CancellationToken cancellationToken)
+    {
+        var url = PeerUrl(leader) ?? throw Errors.EtcdErrors.NoLeader.ToException();
+        var channel = _requestChannels.GetOrAdd(url.GetLeftPart(UriPartial.Authority), u => Grpc.Net.Client.GrpcChannel.ForAddress(u));
+        try
+        {
+            var response = await new Protocol.Peer.PeerClient(channel).LeaseRenewAsync(new Protocol.LeaseRenewRequest { Id = leaseId },
+                deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken).ConfigureAwait(false);
+            return response.Ttl;
+        }
+        catch (Grpc.Core.RpcException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The leader is unreachable or changed: the client's keep-alive loop tries again.
+            throw Errors.EtcdErrors.LeaderChanged.ToException();
+        }
+    }
+
+    /// <summary>Closes every stream.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var channel in _requestChannels.Values) channel.Dispose();
+        foreach (var stream in _streams.Values) await stream.DisposeAsync().ConfigureAwait(false);
+        _streams.Clear();
+    }
+}
