@@ -86,7 +86,7 @@ internal sealed class CoordinationElection : ICoordinationElection
                 throw new SessionExpiredException(session.LeaseId, $"The session's lease {session.LeaseId:x} expired while campaigning in '{Name}'.");
             }
 
-            return new Leadership(session, key, revision);
+            return new Leadership(session, key, revision, _time);
         }
         catch (OperationCanceledException) when (session.IsLost && !cancellationToken.IsCancellationRequested)
         {

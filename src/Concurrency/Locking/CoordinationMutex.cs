@@ -75,7 +75,7 @@ internal sealed class CoordinationMutex : ICoordinationMutex
                 }
             }
 
-            return new MutexHandle(_session, key, myRevision);
+            return new MutexHandle(_session, key, myRevision, _time);
         }
         catch (OperationCanceledException) when (_session.IsLost && !cancellationToken.IsCancellationRequested)
         {
