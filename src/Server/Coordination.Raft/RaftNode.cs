@@ -144,6 +144,20 @@ public sealed partial class RaftNode
         return true;
     }
 
+    /// <summary>
+    /// On the leader: how far <paramref name="peer"/>'s log is known to match the leader's (its
+    /// acknowledged index) and the leader's own last index; null on other members or for an unknown peer.
+    /// </summary>
+    public (ulong Match, ulong LeaderLast)? ProgressOf(ulong peer)
+    {
+        if (Role != RaftRole.Leader) return null;
+        foreach (var (id, progress) in _tracker.All)
+        {
+            if (id == peer) return (progress.Match, _log.LastIndex);
+        }
+        return null;
+    }
+
     /// <summary>Asks the leader to hand leadership to <paramref name="transferee"/> (a voter).</summary>
     public void TransferLeader(ulong transferee) =>
         StepLocal(new Message { Type = MessageType.MsgTransferLeader, From = transferee });

@@ -35,8 +35,7 @@ public enum TargetKind
 /// </summary>
 public static class TargetMatrix
 {
-    /// <summary>What our server implements today. Membership changes (MemberAdd, Promote, Remove,
-    /// Update) are not implemented yet.</summary>
+    /// <summary>What our server implements: every group.</summary>
     private static readonly ContractGroup[] CoordinationSupports =
     [
         ContractGroup.Kv,
@@ -46,6 +45,7 @@ public static class TargetMatrix
         ContractGroup.ClusterRead,
         ContractGroup.Maintenance,
         ContractGroup.Auth,
+        ContractGroup.Membership,
     ];
 
     public static bool Supports(TargetKind kind, ContractGroup group) => kind switch
