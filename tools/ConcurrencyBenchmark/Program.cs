@@ -6,12 +6,13 @@ using Coordination.Concurrency;
 
 // Usage:
 //   ConcurrencyBenchmark --endpoints URL lock --contenders N [--names one|separate] [--duration S] [--clients C]
+//   (--pin: client i talks only to endpoint i mod count, instead of every client to all endpoints)
 //   ConcurrencyBenchmark --endpoints URL stm --isolation LEVEL [--workers N] [--accounts A] [--duration S]
 // The last line of stdout is one JSON object with the results.
 var options = Args.Parse(args);
-var clients = Enumerable.Range(0, options.Clients).Select(_ => CoordinationClient.Create(new CoordinationClientOptions
+var clients = Enumerable.Range(0, options.Clients).Select(i => CoordinationClient.Create(new CoordinationClientOptions
 {
-    Endpoints = [.. options.Endpoints],
+    Endpoints = options.Pin ? [options.Endpoints[i % options.Endpoints.Count]] : [.. options.Endpoints],
     CallTimeout = TimeSpan.FromSeconds(30),
 })).ToArray();
 try
@@ -34,7 +35,7 @@ finally
     }
 }
 
-internal sealed record Args(string Mode, IReadOnlyList<string> Endpoints, int Contenders, bool SeparateNames, TimeSpan Duration, int Clients, StmIsolation Isolation, int Accounts)
+internal sealed record Args(string Mode, IReadOnlyList<string> Endpoints, int Contenders, bool SeparateNames, TimeSpan Duration, int Clients, StmIsolation Isolation, int Accounts, bool Pin)
 {
     public static Args Parse(string[] args)
     {
@@ -42,6 +43,7 @@ internal sealed record Args(string Mode, IReadOnlyList<string> Endpoints, int Co
         var endpoints = new List<string> { "http://127.0.0.1:2379" };
         int contenders = 1, clients = 4, accounts = 100;
         var separate = false;
+        var pin = false;
         var duration = TimeSpan.FromSeconds(5);
         var isolation = StmIsolation.SerializableSnapshot;
         for (var i = 0; i < args.Length; i++)
@@ -55,12 +57,13 @@ internal sealed record Args(string Mode, IReadOnlyList<string> Endpoints, int Co
                 case "--duration": duration = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 case "--clients": clients = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--isolation": isolation = Enum.Parse<StmIsolation>(Next(), ignoreCase: true); break;
+                case "--pin": pin = true; break;
                 case "--accounts": accounts = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 default: mode = args[i]; break;
             }
         }
 
-        return new Args(mode ?? "lock", endpoints, contenders, separate, duration, Math.Max(1, Math.Min(clients, contenders)), isolation, accounts);
+        return new Args(mode ?? "lock", endpoints, contenders, separate, duration, Math.Max(1, Math.Min(clients, contenders)), isolation, accounts, pin);
     }
 }
 

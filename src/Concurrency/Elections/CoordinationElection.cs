@@ -47,11 +47,20 @@ internal sealed class CoordinationElection : ICoordinationElection
         }
 
         var key = RecipeKeys.For(_prefix, session.LeaseId);
-        var created = await _client.Kv.Txn()
-            .If(Compare.CreateRevision(key).Equal(0))
-            .Then(TxnOp.Put(key, value, session.LeaseId))
-            .Else(TxnOp.Get(key))
-            .CommitAsync(cancellationToken).ConfigureAwait(false);
+        TxnResult created;
+        try
+        {
+            created = await _client.Kv.Txn()
+                .If(Compare.CreateRevision(key).Equal(0))
+                .Then(TxnOp.Put(key, value, session.LeaseId))
+                .Else(TxnOp.Get(key))
+                .CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (EtcdLeaseNotFoundException)
+        {
+            throw new SessionExpiredException(session.LeaseId, $"The session's lease {session.LeaseId:x} no longer exists.");
+        }
+
         long revision;
         if (created.Succeeded)
         {
@@ -77,7 +86,7 @@ internal sealed class CoordinationElection : ICoordinationElection
                 throw new SessionExpiredException(session.LeaseId, $"The session's lease {session.LeaseId:x} expired while campaigning in '{Name}'.");
             }
 
-            return new Leadership(session, key, revision);
+            return new Leadership(session, key, revision, _time);
         }
         catch (OperationCanceledException) when (session.IsLost && !cancellationToken.IsCancellationRequested)
         {

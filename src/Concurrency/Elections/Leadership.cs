@@ -9,13 +9,15 @@ internal sealed class Leadership : ILeadership
     private static readonly TimeSpan ResignTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ICoordinationSession _session;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _lost;
     private readonly CancellationToken _lostToken;
     private int _resigned;
 
-    public Leadership(ICoordinationSession session, string key, long createRevision)
+    public Leadership(ICoordinationSession session, string key, long createRevision, TimeProvider time)
     {
         _session = session;
+        _time = time;
         Key = key;
         CreateRevision = createRevision;
         _lost = CancellationTokenSource.CreateLinkedTokenSource(session.SessionLost);
@@ -64,7 +66,7 @@ internal sealed class Leadership : ILeadership
 
     public async ValueTask DisposeAsync()
     {
-        using var bounded = new CancellationTokenSource(ResignTimeout);
+        using var bounded = new CancellationTokenSource(ResignTimeout, _time);
         try
         {
             await ResignAsync(bounded.Token).ConfigureAwait(false);

@@ -75,7 +75,7 @@ internal sealed class CoordinationMutex : ICoordinationMutex
                 }
             }
 
-            return new MutexHandle(_session, key, myRevision);
+            return new MutexHandle(_session, key, myRevision, _time);
         }
         catch (OperationCanceledException) when (_session.IsLost && !cancellationToken.IsCancellationRequested)
         {
@@ -92,11 +92,20 @@ internal sealed class CoordinationMutex : ICoordinationMutex
     /// <summary>Our key (created now, or found from an earlier attempt on this session) and the current owner's create revision.</summary>
     private async Task<(long Mine, long Owner)> CreateKeyAsync(string key, CancellationToken cancellationToken)
     {
-        var result = await Client.Kv.Txn()
-            .If(Compare.CreateRevision(key).Equal(0))
-            .Then(TxnOp.Put(key, string.Empty, _session.LeaseId), TxnOp.GetPrefix(_prefix))
-            .Else(TxnOp.Get(key), TxnOp.GetPrefix(_prefix))
-            .CommitAsync(cancellationToken).ConfigureAwait(false);
+        TxnResult result;
+        try
+        {
+            result = await Client.Kv.Txn()
+                .If(Compare.CreateRevision(key).Equal(0))
+                .Then(TxnOp.Put(key, string.Empty, _session.LeaseId), TxnOp.GetPrefix(_prefix))
+                .Else(TxnOp.Get(key), TxnOp.GetPrefix(_prefix))
+                .CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (EtcdLeaseNotFoundException)
+        {
+            throw new SessionExpiredException(_session.LeaseId, $"The session's lease {_session.LeaseId:x} no longer exists.");
+        }
+
         var mine = result.Succeeded ? result.Header.Revision : result.Results[0].Range!.Kvs[0].CreateRevision;
         var owner = result.Results[1].Range!.Kvs.Min(kv => kv.CreateRevision);
         return (mine, owner);

@@ -9,13 +9,15 @@ internal sealed class MutexHandle : IMutexHandle
     private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ICoordinationSession _session;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _lost;
     private readonly CancellationToken _lostToken;
     private int _released;
 
-    public MutexHandle(ICoordinationSession session, string key, long fencingToken)
+    public MutexHandle(ICoordinationSession session, string key, long fencingToken, TimeProvider time)
     {
         _session = session;
+        _time = time;
         Key = key;
         FencingToken = fencingToken;
         _lost = CancellationTokenSource.CreateLinkedTokenSource(session.SessionLost);
@@ -78,7 +80,7 @@ internal sealed class MutexHandle : IMutexHandle
 
     public async ValueTask DisposeAsync()
     {
-        using var bounded = new CancellationTokenSource(ReleaseTimeout);
+        using var bounded = new CancellationTokenSource(ReleaseTimeout, _time);
         try
         {
             await ReleaseAsync(bounded.Token).ConfigureAwait(false);

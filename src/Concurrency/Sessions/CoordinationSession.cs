@@ -75,8 +75,8 @@ internal sealed class CoordinationSession : ICoordinationSession
         await StopKeepAliveAsync().ConfigureAwait(false);
         try
         {
-            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            bounded.CancelAfter(RevokeTimeout);
+            using var timeout = new CancellationTokenSource(RevokeTimeout, _time);
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
             await Client.Lease.RevokeAsync(LeaseId, bounded.Token).ConfigureAwait(false);
         }
         catch (EtcdLeaseNotFoundException)

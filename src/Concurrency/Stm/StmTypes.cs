@@ -41,7 +41,10 @@ public sealed record StmOptions
     public int? JitterSeed { get; init; }
 }
 
-/// <summary>A transactional view of the key space, handed to the function an STM transaction runs.</summary>
+/// <summary>
+/// A transactional view of the key space, handed to the function an STM transaction runs. Valid only
+/// during that run, and not thread-safe: call it from the function, one call at a time.
+/// </summary>
 public interface IStm
 {
     /// <summary>The key's value as this transaction sees it (its own writes included), or null when absent.</summary>

@@ -191,6 +191,16 @@ public abstract class MutexContract(ConcurrencyTarget target) : TargetTestBase(t
         await Assert.ThrowsAsync<SessionExpiredException>(() => Recipes.CreateMutex(session, Name).LockAsync(Ct));
     }
 
+    [Fact]
+    public async Task Locking_or_campaigning_on_a_lease_revoked_unnoticed_is_session_expired()
+    {
+        await using var session = await Recipes.CreateSessionAsync(cancellationToken: Ct); // 60 s: the keep-alive will not notice soon
+        await NewClient().Lease.RevokeAsync(session.LeaseId, Ct);
+
+        await Assert.ThrowsAsync<SessionExpiredException>(() => Recipes.CreateMutex(session, Name).LockAsync(Ct));
+        await Assert.ThrowsAsync<SessionExpiredException>(() => Recipes.CreateElection(session, Name + "-election").CampaignAsync("v", Ct));
+    }
+
     private async Task WaitForKeysAsync(int count)
     {
         for (var i = 0; i < 100 && (await Client.Kv.GetPrefixAsync(Name + "/", cancellationToken: Ct)).Count < count; i++)
