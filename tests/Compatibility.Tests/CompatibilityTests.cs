@@ -61,3 +61,19 @@ public sealed class LeaseCompatibilityTests
     [Theory, MemberData(nameof(Cases))]
     public Task Matches_etcd(string scenario) => ScenarioRunner.RunAsync(Catalogue.Get(scenario), TestContext.Current.CancellationToken);
 }
+
+public sealed class ConcurrencyCompatibilityTests
+{
+    public static TheoryData<string> Cases => Catalogue.NamesIn(Catalogue.Concurrency);
+
+    [Theory, MemberData(nameof(Cases))]
+    public Task Matches_etcd(string scenario) => ScenarioRunner.RunAsync(Catalogue.Get(scenario), TestContext.Current.CancellationToken);
+}
+
+public sealed class AuthCompatibilityTests
+{
+    public static TheoryData<string> Cases => Catalogue.NamesIn(Catalogue.Auth);
+
+    [Theory, MemberData(nameof(Cases))]
+    public Task Matches_etcd(string scenario) => ScenarioRunner.RunAsync(Catalogue.Get(scenario), TestContext.Current.CancellationToken);
+}

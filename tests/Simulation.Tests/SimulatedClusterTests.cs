@@ -23,11 +23,20 @@ public class SimulatedClusterTests(ITestOutputHelper output)
             $"{results.Sum(r => r.Events)} events, {results.Sum(r => r.Operations)} client operations, " +
             $"{results.Sum(r => r.AcknowledgedWrites)} acknowledged writes, {results.Sum(r => r.Elections)} elections, " +
             $"{results.Count(r => r.Linearizability == Verdict.Unknown)} histories undecided by the checker's budget");
+        long Delivered(Coordination.Raft.Protocol.MessageType t) => results.Sum(r => r.DeliveredByType[(int)t]);
+        output.WriteLine($"completed linearizable reads {results.Sum(r => r.CompletedReads)}; delivered: " +
+            string.Join(", ", Enum.GetValues<Coordination.Raft.Protocol.MessageType>().Select(t => $"{t} {Delivered(t)}")));
         var failures = results.Where(r => !r.Ok).ToList();
         Assert.True(failures.Count == 0, $"{failures.Count} of {count} schedules failed.\n" + SimulationRuns.Describe(failures, ""));
         // The schedules must exercise something: most acknowledge writes and every one elects a leader.
         Assert.True(results.All(r => r.Elections > 0), "a schedule elected no leader at all");
         Assert.True(results.Sum(r => r.AcknowledgedWrites) > count * 50, "the clients got too few writes acknowledged");
+        Assert.True(results.Sum(r => r.CompletedReads) > count * 50, "the clients got too few linearizable reads answered");
+        // The faults must reach the paths they are meant for: snapshots, transfers, pre-votes, forwarded proposals.
+        Assert.True(Delivered(Coordination.Raft.Protocol.MessageType.MsgSnap) > 0, "no snapshot was ever sent");
+        Assert.True(Delivered(Coordination.Raft.Protocol.MessageType.MsgTimeoutNow) > 0, "no leadership transfer happened");
+        Assert.True(Delivered(Coordination.Raft.Protocol.MessageType.MsgPreVote) > 0, "no pre-vote happened");
+        Assert.True(Delivered(Coordination.Raft.Protocol.MessageType.MsgProp) > 0, "no proposal was forwarded");
     }
 
     [Fact]

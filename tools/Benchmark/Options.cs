@@ -14,6 +14,8 @@ internal sealed class Options
           txn-put               a txn with one put   (same key/value flags as put)
           watch                 watchers + paced puts --watchers 100 --streams 10 --put-rate 100 --watched-keys 1
                                 --total is the number of puts (default 1000 in this mode)
+          lease-keepalive       renew --leases 1000 leases round-robin over ONE keep-alive stream,
+                                --window 1000 renewals in flight; --total renewals (or --duration)
 
         common flags:
           --endpoints URLS      comma list, default http://127.0.0.1:2379 (http:// = h2c)
@@ -22,6 +24,8 @@ internal sealed class Options
           --total N             requests (default 10000)
           --duration SECONDS    run for this long instead (with --total too: whichever comes first)
           --request-timeout S   per-request deadline in seconds (default 30)
+          --api stub|sdk        put and range through the raw generated stub (default) or the
+                                Coordination.Client SDK (one SDK client per --conns), to measure its overhead
         Flags accept both --flag value and --flag=value, before or after the mode.
         """;
 
@@ -38,6 +42,9 @@ internal sealed class Options
     public IReadOnlyList<string> Endpoints { get; private set; } = ["http://127.0.0.1:2379"];
 
     public int Conns { get; private set; } = 1;
+
+    /// <summary>"stub" (raw generated gRPC stub) or "sdk" (Coordination.Client).</summary>
+    public string Api { get; private set; } = "stub";
 
     public int Clients { get; private set; } = 1;
 
@@ -65,6 +72,10 @@ internal sealed class Options
     public double PutRate { get; private set; } = 100;
 
     public int WatchedKeys { get; private set; } = 1;
+
+    public int Leases { get; private set; } = 1000;
+
+    public int Window { get; private set; } = 1000;
 
     public bool Help { get; private set; }
 
@@ -116,6 +127,9 @@ internal sealed class Options
 
                     break;
                 case "conns": o.Conns = ParseInt(name, value, 1); break;
+                case "api":
+                    o.Api = value is "stub" or "sdk" ? value : throw new FormatException("--api must be stub or sdk");
+                    break;
                 case "clients": o.Clients = ParseInt(name, value, 1); break;
                 case "total": o.Total = ParseLong(name, value, 1); totalSet = true; break;
                 case "duration": o.DurationSeconds = ParseDouble(name, value); break;
@@ -135,6 +149,8 @@ internal sealed class Options
                 case "streams": o.Streams = ParseInt(name, value, 1); break;
                 case "put-rate": o.PutRate = ParseDouble(name, value); break;
                 case "watched-keys": o.WatchedKeys = ParseInt(name, value, 1); break;
+                case "leases": o.Leases = ParseInt(name, value, 1); break;
+                case "window": o.Window = ParseInt(name, value, 1); break;
                 default: throw new FormatException($"unknown flag --{name}");
             }
         }
@@ -147,7 +163,7 @@ internal sealed class Options
         o.Mode = positionals[0];
         var expectedPositionals = o.Mode switch
         {
-            "put" or "txn-put" or "watch" => (Min: 1, Max: 1),
+            "put" or "txn-put" or "watch" or "lease-keepalive" => (Min: 1, Max: 1),
             "range" => (Min: 2, Max: 3),
             _ => throw new FormatException($"unknown mode '{o.Mode}'"),
         };

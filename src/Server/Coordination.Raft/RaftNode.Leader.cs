@@ -110,7 +110,8 @@ public sealed partial class RaftNode
             case ProgressState.Probe:
                 pr.BecomeReplicate();
                 break;
-            case ProgressState.Snapshot when pr.Match + 1 >= _log.OffsetIndex + 1 || pr.Match >= pr.PendingSnapshot:
+            case ProgressState.Snapshot when pr.Match >= _log.OffsetIndex:
+                // The snapshot (or enough of the log) arrived: what follows is in memory.
                 pr.BecomeProbe();
                 pr.BecomeReplicate();
                 break;
@@ -140,6 +141,10 @@ public sealed partial class RaftNode
     {
         pr.RecentActive = true;
         pr.ProbeSent = false;
+        // The member is alive, yet the window is full: appends were probably lost (a transport
+        // need not report every loss). Free one slot; if the member lacks what precedes it, its
+        // rejection puts us back to probing from its last match.
+        if (pr.State == ProgressState.Replicate && pr.Inflights.Full) pr.Inflights.FreeFirstOne();
         if (pr.Match < _log.LastIndex) SendAppend(m.From, pr, sendIfEmpty: true);
         if (m.Context.IsEmpty) return;
         var acks = _reads.Acknowledge(m.From, m.Context);

@@ -63,6 +63,11 @@ public sealed partial class RaftNode
             _applied = entry.Index;
             if (entry.Type == EntryType.EntryConfChange) ApplyConfChange(ConfChange.Parser.ParseFrom(entry.Data));
         }
+        if (_transferCampaignDeferred && Role != RaftRole.Leader && !HasUnappliedConfChange())
+        {
+            _transferCampaignDeferred = false;
+            Hup(transfer: true);
+        }
         if (Role == RaftRole.Leader && _tracker.Get(Id) is { } self)
         {
             // The leader's own acknowledgement is its durable log, not what it merely appended.

@@ -48,6 +48,7 @@ public sealed partial class RaftNode
 
     private void Reset(ulong term)
     {
+        _transferCampaignDeferred = false;
         if (Term != term)
         {
             Term = term;
@@ -98,8 +99,13 @@ public sealed partial class RaftNode
     private void Hup(bool transfer)
     {
         if (Role == RaftRole.Leader || !IsPromotable) return;
-        // A committed configuration change not yet applied might remove us or change the quorum.
-        if (HasUnappliedConfChange()) return;
+        // A committed configuration change not yet applied might remove us or change the quorum:
+        // wait for the host to apply it. A transfer's campaign is only deferred until then.
+        if (HasUnappliedConfChange())
+        {
+            if (transfer) _transferCampaignDeferred = true;
+            return;
+        }
         if (_config.PreVote && !transfer) StartCampaign(preVote: true, transfer: false);
         else StartCampaign(preVote: false, transfer);
     }

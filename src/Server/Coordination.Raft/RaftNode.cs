@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using Coordination.Raft.Protocol;
 using Coordination.Raft.Tracker;
 using Google.Protobuf;
@@ -38,6 +39,7 @@ public sealed partial class RaftNode
     private ulong _pendingConfIndex;
     private Snapshot? _latestSnapshot;
     private ulong _releasableIndex;
+    private bool _transferCampaignDeferred;
 
     /// <summary>Restores a member from what its storage holds.</summary>
     /// <param name="config">The member's configuration.</param>
@@ -142,6 +144,20 @@ public sealed partial class RaftNode
         return true;
     }
 
+    /// <summary>
+    /// On the leader: how far <paramref name="peer"/>'s log is known to match the leader's (its
+    /// acknowledged index) and the leader's own last index; null on other members or for an unknown peer.
+    /// </summary>
+    public (ulong Match, ulong LeaderLast)? ProgressOf(ulong peer)
+    {
+        if (Role != RaftRole.Leader) return null;
+        foreach (var (id, progress) in _tracker.All)
+        {
+            if (id == peer) return (progress.Match, _log.LastIndex);
+        }
+        return null;
+    }
+
     /// <summary>Asks the leader to hand leadership to <paramref name="transferee"/> (a voter).</summary>
     public void TransferLeader(ulong transferee) =>
         StepLocal(new Message { Type = MessageType.MsgTransferLeader, From = transferee });
@@ -192,6 +208,10 @@ public sealed partial class RaftNode
     /// <summary>The entry at <paramref name="index"/> while it is in memory (for invariant checks in tests).</summary>
     internal Entry? EntryAt(ulong index) =>
         index > _log.OffsetIndex && index <= _log.LastIndex ? _log.Slice(index, index, long.MaxValue)[0] : null;
+
+    /// <summary>The leader's view of each member, for diagnostics.</summary>
+    internal string DescribeProgress() =>
+        string.Join("; ", _tracker.All.Select(p => $"{p.Key}: {p.Value} paused={p.Value.IsPaused} active={p.Value.RecentActive} inflight={p.Value.Inflights.Count}"));
 
     /// <summary>The first index whose entry is still in memory.</summary>
     internal ulong FirstIndexInMemory => _log.OffsetIndex + 1;

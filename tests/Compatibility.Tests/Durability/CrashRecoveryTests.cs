@@ -46,7 +46,7 @@ public sealed class CrashRecoveryTests
         var rng = new Random(seed);
         await using var server = await CoordinationProcess.StartNewAsync([], ct);
         var run = new CrashRun(seed);
-        var stats = await run.WriteThenKillAsync(server, 1, 0, 400, Enumerable.Range(0, Writers).Select(_ => rng.Next()).ToArray(), ct);
+        var stats = await run.WriteThenKillAsync(server, 1, 0, 400, Enumerable.Range(0, Writers).Select(_ => rng.Next()).ToArray(), ct, minAcknowledged: 40);
         TestContext.Current.TestOutputHelper?.WriteLine($"seed {seed}: {stats}");
         Assert.True(run.Acknowledged > 20, $"only {run.Acknowledged} writes acknowledged");
 
@@ -160,7 +160,9 @@ internal sealed class CrashRun(int seed)
 
     /// <summary>Runs the writers for <paramref name="writeMs"/>, SIGKILLs the server while they are
     /// still writing, and waits for the writers to notice.</summary>
-    public async Task<string> WriteThenKillAsync(CoordinationProcess server, int cycle, long floor, int writeMs, int[] writerSeeds, CancellationToken ct)
+    /// <summary>Writes for <paramref name="writeMs"/>, and on until at least <paramref name="minAcknowledged"/>
+    /// writes were acknowledged (a loaded machine may acknowledge few in a short window), then kills.</summary>
+    public async Task<string> WriteThenKillAsync(CoordinationProcess server, int cycle, long floor, int writeMs, int[] writerSeeds, CancellationToken ct, int minAcknowledged = 0)
     {
         var killed = new StrongBox<bool>();
         using var channel = server.OpenChannel();
@@ -169,6 +171,12 @@ internal sealed class CrashRun(int seed)
         if (writeMs > 0)
         {
             await Task.Delay(writeMs, ct);
+        }
+
+        var waited = Stopwatch.StartNew();
+        while (acked.Sum() < minAcknowledged && waited.Elapsed < TimeSpan.FromSeconds(30) && !writers.Any(t => t.IsCompleted))
+        {
+            await Task.Delay(20, ct);
         }
 
         Volatile.Write(ref killed.Value, true);

@@ -71,10 +71,12 @@ internal sealed class EtcdctlSession : IAsyncDisposable
     }
 
     /// <summary>
-    /// Closes stdin; waits up to <paramref name="grace"/> for etcdctl to end by itself (interactive
-    /// mode ends on end of input), then kills it. A killed process reports exit code -1.
+    /// Closes stdin (and with <paramref name="interrupt"/> sends SIGINT, as Ctrl-C: <c>lock</c> and
+    /// <c>elect</c> then release what they hold); waits up to <paramref name="grace"/> for etcdctl
+    /// to end by itself (interactive mode ends on end of input), then kills it. A killed process
+    /// reports exit code -1.
     /// </summary>
-    public async Task<EtcdctlResult> StopAsync(TimeSpan grace)
+    public async Task<EtcdctlResult> StopAsync(TimeSpan grace, bool interrupt = false)
     {
         try
         {
@@ -83,6 +85,12 @@ internal sealed class EtcdctlSession : IAsyncDisposable
         catch (IOException)
         {
             // Already gone.
+        }
+
+        if (interrupt && !_process.HasExited)
+        {
+            using var signal = Process.Start(new ProcessStartInfo("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false });
+            if (signal is not null) await signal.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
         bool killed = false;

@@ -97,6 +97,7 @@ internal sealed partial class JsonNormalizer
         text = NormalizeTable(text);
         text = RemainingTtlText().Replace(text, m => $"{m.Groups["pre"].Value}{RemainingTtl(long.Parse(m.Groups["r"].Value, CultureInfo.InvariantCulture), long.Parse(m.Groups["g"].Value, CultureInfo.InvariantCulture))}s)");
         text = AttachedKeysText().Replace(text, m => $"attached keys([{string.Join(' ', m.Groups["k"].Value.Split(' ').Order(StringComparer.Ordinal))}])");
+        text = LockKeyHex().Replace(text, m => $"{m.Groups["name"].Value}/{_leases.Map(HexToDecimal(m.Groups["hex"].Value))}");
         text = LeaseHex().Replace(text, m => "lease " + _leases.Map(HexToDecimal(m.Groups[1].Value)));
         text = HashKvSimple().Replace(text, "$1, <hash>");
         return text;
@@ -244,6 +245,11 @@ internal sealed partial class JsonNormalizer
 
     [GeneratedRegex(@"(?<pre>granted with TTL\((?<g>\d+)s\), remaining\()(?<r>-?\d+)s\)")]
     private static partial Regex RemainingTtlText();
+
+    /// <summary>Lock and election keys, <c>name/&lt;lease id in hex&gt;</c>, for scenario names starting with
+    /// "lock" or "election": the hex is the (server-chosen) session lease.</summary>
+    [GeneratedRegex(@"\b(?<name>(?:lock|election)[\w-]*)/(?<hex>[0-9a-f]{1,16})\b")]
+    private static partial Regex LockKeyHex();
 
     /// <summary>`lease timetolive --keys` in simple format: the keys, space-separated, in map order.</summary>
     [GeneratedRegex(@"attached keys\(\[(?<k>[^\]]*)\]\)")]

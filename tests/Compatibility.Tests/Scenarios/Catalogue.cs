@@ -20,7 +20,7 @@ internal static partial class Catalogue
 
     private static readonly Lazy<IReadOnlyDictionary<string, Scenario>> ByName = new(() =>
     {
-        var all = Build().Concat(LeaseScenarios()).ToList();
+        var all = Build().Concat(LeaseScenarios()).Concat(ConcurrencyScenarios()).Concat(AuthScenarios()).ToList();
         var duplicate = all.GroupBy(s => s.Name).FirstOrDefault(g => g.Count() > 1);
         return duplicate is not null
             ? throw new InvalidOperationException($"duplicate scenario name {duplicate.Key}")

@@ -113,12 +113,13 @@ internal sealed record BackgroundWaitStep(string Name, string Description, Func<
 }
 
 /// <summary>
-/// Stops a background etcdctl (closes stdin; kills it after <paramref name="GraceMs"/>) and compares
-/// its whole output across the two servers like a <see cref="CtlStep"/>.
+/// Stops a background etcdctl (closes stdin, or with <paramref name="Interrupt"/> sends it SIGINT
+/// as Ctrl-C would; kills it after <paramref name="GraceMs"/>) and compares its whole output across
+/// the two servers like a <see cref="CtlStep"/>.
 /// </summary>
-internal sealed record BackgroundStopStep(string Name, int GraceMs = 0) : Step
+internal sealed record BackgroundStopStep(string Name, int GraceMs = 0, bool Interrupt = false) : Step
 {
-    public override string Describe() => $"stop [{Name}] and compare its output";
+    public override string Describe() => $"{(Interrupt ? "interrupt" : "stop")} [{Name}] and compare its output";
 }
 
 /// <summary>What a step sees of one side: its server, its captured variables, an etcdctl bound to it.</summary>

@@ -89,7 +89,7 @@ internal static class ScenarioRunner
                 case BackgroundStopStep stop:
                 {
                     var grace = TimeSpan.FromMilliseconds(stop.GraceMs);
-                    var results = await Task.WhenAll(left.Sessions[stop.Name].StopAsync(grace), right.Sessions[stop.Name].StopAsync(grace)).ConfigureAwait(false);
+                    var results = await Task.WhenAll(left.Sessions[stop.Name].StopAsync(grace, stop.Interrupt), right.Sessions[stop.Name].StopAsync(grace, stop.Interrupt)).ConfigureAwait(false);
                     var l = new SideOutcome(results[0], left.Normalizer.NormalizeStdout(results[0].Stdout), left.Normalizer.NormalizeStderr(results[0].Stderr));
                     var r = new SideOutcome(results[1], right.Normalizer.NormalizeStdout(results[1].Stdout), right.Normalizer.NormalizeStderr(results[1].Stderr));
                     var differences = Compare(new CtlStep([]), l, r);

@@ -65,6 +65,20 @@ public class MvccHistoryTests
     }
 
     [Fact]
+    public void The_byte_limit_ends_a_batch_at_a_whole_revision_too()
+    {
+        MvccStore store = Sample();
+        // Each event here is a 1-byte key and a 1-byte value (2 bytes); revision 3 has two events.
+        MvccHistoryBatch batch = store.ReadView.History(All, 1, 100, 100, maxBytes: 5);
+        Assert.Equal("PUT b=1@2 v1", Text(batch));
+        Assert.Equal(3, batch.NextRevision);
+        MvccHistoryBatch whole = store.ReadView.History(All, 3, 100, 100, maxBytes: 1);
+        Assert.Equal("PUT a=1@3 v1, PUT c=1@3 v1", Text(whole));
+        Assert.Equal(4, whole.NextRevision);
+        Assert.Equal(7, store.ReadView.History(All, 1, 100, 100, maxBytes: 6 * 2).NextRevision);
+    }
+
+    [Fact]
     public void Reading_below_the_compact_revision_fails_and_previous_versions_at_the_boundary_are_absent()
     {
         MvccStore store = Sample();

@@ -1,8 +1,11 @@
+using Coordination.Raft.Protocol;
+
 namespace Coordination.Simulation.Tests.Simulation;
 
 /// <summary>
 /// Draws faults: partitions (symmetric, one-way, leader isolation), lossy links, crashes of one
-/// member or of all at once (power loss), clock jumps, flapping links and leadership transfers.
+/// member or of all at once (power loss), clock jumps, flapping links, membership changes (remove
+/// a member, the leader included; add it back, sometimes as a learner first) and leadership transfers.
 /// Each fault undoes itself after a while; the heal at the end undoes whatever is left.
 /// </summary>
 public sealed class FaultInjector(Simulator sim, Random random)
@@ -23,7 +26,8 @@ public sealed class FaultInjector(Simulator sim, Random random)
             case < 63: CrashOne(duration); break;
             case < 67: CrashAll(); break;
             case < 77: ClockJump(); break;
-            case < 87: Flap(duration); break;
+            case < 85: Flap(duration); break;
+            case < 93: MembershipChange(); break;
             default: TransferLeadership(); break;
         }
     }
@@ -112,6 +116,30 @@ public sealed class FaultInjector(Simulator sim, Random random)
             }));
         }
         sim.Queue.After(duration, () => ForEachPair([victim], others, (x, y) => { sim.Network.Mend(x, y); sim.Network.Mend(y, x); }));
+    }
+
+    private void MembershipChange()
+    {
+        // One member at a time: with everyone a voter, remove one (the leader too, sometimes);
+        // otherwise add the missing one back, as a learner first half of the time.
+        var leader = sim.Leader;
+        if (leader?.Node is null) return;
+        var conf = leader.Node.ConfState;
+        if (conf.Voters.Count == Members.Count)
+        {
+            var victim = Members[random.Next(Members.Count)].Id;
+            sim.Log($"propose removal of {victim} on {leader.Id}");
+            leader.ProposeConfChange(new ConfChange { Type = ConfChangeType.ConfChangeRemoveNode, NodeId = victim });
+            return;
+        }
+        var missing = Members.Select(m => m.Id).First(id => !conf.Voters.Contains(id));
+        var asLearner = !conf.Learners.Contains(missing) && random.Next(2) == 0;
+        sim.Log($"propose adding {missing} as {(asLearner ? "learner" : "voter")} on {leader.Id}");
+        leader.ProposeConfChange(new ConfChange
+        {
+            Type = asLearner ? ConfChangeType.ConfChangeAddLearnerNode : ConfChangeType.ConfChangeAddNode,
+            NodeId = missing,
+        });
     }
 
     private void TransferLeadership()

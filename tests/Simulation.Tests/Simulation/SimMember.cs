@@ -46,6 +46,9 @@ public sealed class SimMember
     /// <summary>True while running.</summary>
     public bool IsUp => Node is not null;
 
+    /// <summary>True when this member has applied its own removal (a removed etcd member refuses clients).</summary>
+    public bool IsRemoved => Node is { } n && !n.ConfState.Voters.Contains(Id) && !n.ConfState.Learners.Contains(Id);
+
     /// <summary>Number of restarts so far (changes the random seed of the core).</summary>
     public int Restarts { get; private set; }
 
@@ -70,7 +73,7 @@ public sealed class SimMember
     /// <summary>Loses the process and every unsynced write; waiting clients never hear back.</summary>
     public void Crash()
     {
-        if (Node is null) return;
+        if (Node is null || _sim.Healed) return;
         Node = null;
         Disk.Crash();
         _waitingPuts.Clear();
@@ -92,6 +95,11 @@ public sealed class SimMember
     public void SubmitPut(long requestId, string key, string value, Action<bool> done)
     {
         if (Node is null) return;
+        if (IsRemoved)
+        {
+            done(false);
+            return;
+        }
         var result = Node.Propose(KvStore.EncodePut(requestId, key, value));
         if (result == ProposeResult.Dropped)
         {
@@ -105,7 +113,7 @@ public sealed class SimMember
     /// <summary>A client's linearizable read; <paramref name="done"/> gets the value (never called when the read is lost).</summary>
     public void SubmitGet(long requestId, string key, Action<string?> done)
     {
-        if (Node is null) return;
+        if (Node is null || IsRemoved) return;
         if (_sim.Options.BrokenLocalReads)
         {
             done(Kv.Get(key));
@@ -119,6 +127,23 @@ public sealed class SimMember
     }
 
     private readonly Dictionary<ByteString, string> _waitingReadKeys = new();
+
+    /// <summary>The transport's report on a snapshot this member sent.</summary>
+    public void ReportSnapshot(ulong to, bool delivered)
+    {
+        if (Node is null) return;
+        Node.ReportSnapshot(to, delivered);
+        Process();
+    }
+
+    /// <summary>Proposes a membership change here (dropped unless this member leads).</summary>
+    public ProposeResult ProposeConfChange(ConfChange change)
+    {
+        if (Node is null) return ProposeResult.Dropped;
+        var result = Node.ProposeConfChange(change);
+        Process();
+        return result;
+    }
 
     /// <summary>Asks this member, if it leads, to hand leadership to <paramref name="target"/>.</summary>
     public void TransferLeader(ulong target)

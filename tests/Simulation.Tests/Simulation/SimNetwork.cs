@@ -11,8 +11,17 @@ public sealed class SimNetwork(EventQueue queue, Random random, Func<ulong, SimM
 {
     private readonly HashSet<(ulong From, ulong To)> _cut = new();
 
+    private double _lossRate;
+
     /// <summary>Probability that a message is lost.</summary>
-    public double LossRate { get; set; }
+    public double LossRate
+    {
+        get => _lossRate;
+        set => _lossRate = Sealed ? 0 : value;
+    }
+
+    /// <summary>After the final heal, faults still scheduled (the rest of a flapping period, say) no longer cut anything.</summary>
+    public bool Sealed { get; private set; }
 
     /// <summary>Probability that a message is delivered twice.</summary>
     public double DuplicateRate { get; set; } = 0.01;
@@ -22,8 +31,14 @@ public sealed class SimNetwork(EventQueue queue, Random random, Func<ulong, SimM
 
     private long _sent, _delivered, _dropped;
 
+    /// <summary>Messages delivered, by type.</summary>
+    public long[] DeliveredByType { get; } = new long[32];
+
     /// <summary>Cuts the direction <paramref name="from"/> → <paramref name="to"/>.</summary>
-    public void Cut(ulong from, ulong to) => _cut.Add((from, to));
+    public void Cut(ulong from, ulong to)
+    {
+        if (!Sealed) _cut.Add((from, to));
+    }
 
     /// <summary>Restores the direction <paramref name="from"/> → <paramref name="to"/>.</summary>
     public void Mend(ulong from, ulong to) => _cut.Remove((from, to));
@@ -42,11 +57,12 @@ public sealed class SimNetwork(EventQueue queue, Random random, Func<ulong, SimM
         }
     }
 
-    /// <summary>Restores every link and the loss rate.</summary>
-    public void HealAll()
+    /// <summary>Restores every link and the loss rate; with <paramref name="seal"/>, for good.</summary>
+    public void HealAll(bool seal = false)
     {
         _cut.Clear();
         LossRate = 0;
+        Sealed |= seal;
     }
 
     /// <summary>True when <paramref name="from"/> → <paramref name="to"/> is cut.</summary>
@@ -59,6 +75,7 @@ public sealed class SimNetwork(EventQueue queue, Random random, Func<ulong, SimM
         if (IsCut(m.From, m.To) || random.NextDouble() < LossRate)
         {
             _dropped++;
+            ReportSnapshot(m, delivered: false);
             return;
         }
         Schedule(m);
@@ -75,14 +92,23 @@ public sealed class SimNetwork(EventQueue queue, Random random, Func<ulong, SimM
             if (IsCut(copy.From, copy.To))
             {
                 _dropped++;
+                ReportSnapshot(copy, delivered: false);
                 return;
             }
             _delivered++;
+            DeliveredByType[(int)copy.Type]++;
             trace.Add((ulong)copy.Type);
             trace.Add(copy.From << 8 | copy.To);
             trace.Add(copy.Term);
             trace.Add(copy.Index);
             member(copy.To).Receive(copy);
+            ReportSnapshot(copy, delivered: true);
         });
+    }
+
+    /// <summary>A snapshot is streamed by the transport, which tells the sender how it went (as a real transport does).</summary>
+    private void ReportSnapshot(Message m, bool delivered)
+    {
+        if (m.Type == MessageType.MsgSnap) member(m.From).ReportSnapshot(m.To, delivered);
     }
 }

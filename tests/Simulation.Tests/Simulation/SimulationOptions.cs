@@ -36,6 +36,9 @@ public sealed record SimulationOptions
     /// <summary>A member takes a snapshot after this many applied entries.</summary>
     public int SnapshotEvery { get; init; } = 40;
 
+    /// <summary>The core's check-quorum setting (turned off only by a negative control).</summary>
+    public bool CheckQuorum { get; init; } = true;
+
     /// <summary>Whether faults are injected at all.</summary>
     public bool Faults { get; init; } = true;
 

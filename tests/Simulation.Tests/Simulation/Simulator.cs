@@ -36,9 +36,10 @@ public sealed class Simulator
             ElectionTicks = options.ElectionTicks,
             HeartbeatTicks = 1,
             Seed = _random.Next(),
-            RetainedEntries = 20,
+            RetainedEntries = 5,
             MaxInflightMessages = 16,
             MaxMessageBytes = 4096,
+            CheckQuorum = options.CheckQuorum,
         })).ToList();
         Clients = Enumerable.Range(1, options.Clients).Select(i => new SimClient(this, i, new Random(_random.Next()))).ToList();
     }
@@ -91,11 +92,9 @@ public sealed class Simulator
         Invariants.CheckLogMatching(Members);
         CheckProgressAfterHeal();
         CheckNoAcknowledgedWriteLost();
-        var checkStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         var lin = LinearizabilityChecker.Check(KvModel.Instance, _history, maxSteps: 2_000_000);
         if (lin.Verdict == Verdict.NotLinearizable)
             Invariants.Fail($"linearizability: key {lin.Partition} has no linearization:\n{lin.Explanation}");
-        CheckMilliseconds = (long)System.Diagnostics.Stopwatch.GetElapsedTime(checkStarted).TotalMilliseconds;
         return Result(events, lin.Verdict);
     }
 
@@ -103,7 +102,7 @@ public sealed class Simulator
 
     private SimulationResult Result(long events, Verdict linearizability) =>
         new(Options.Seed, Trace.Value, Invariants.Violations.ToList(), events, _history.Count,
-            _acknowledged.Count, Invariants.Elections, linearizability, _ackTimes.ToList(), _log?.ToString());
+            _acknowledged.Count, Invariants.Elections, linearizability, _ackTimes.ToList(), _log?.ToString(), Network.DeliveredByType.ToArray(), _history.Count(o => o.Input.Op == KvOp.Get));
 
     /// <summary>Every member crashes at once and restarts shortly after.</summary>
     public void PowerLoss()
@@ -116,8 +115,8 @@ public sealed class Simulator
         });
     }
 
-    /// <summary>Time the linearizability check took (real time, for budgeting only).</summary>
-    public long CheckMilliseconds { get; private set; }
+    /// <summary>True once the final heal happened: no more crashes.</summary>
+    public bool Healed { get; private set; }
 
     /// <summary>Writes a line to the trace of a replayed run.</summary>
     public void Log(string line) => _log?.Append(Queue.Now).Append("ms ").AppendLine(line);
@@ -130,10 +129,11 @@ public sealed class Simulator
         _ackTimes.Add(Queue.Now);
     }
 
-    /// <summary>Heals every fault: links, loss, crashed members.</summary>
+    /// <summary>Heals every fault for good: links, loss, crashed members.</summary>
     public void Heal()
     {
-        Network.HealAll();
+        Healed = true;
+        Network.HealAll(seal: true);
         foreach (var m in Members) m.Restart();
         Log("healed");
     }
@@ -191,7 +191,8 @@ public sealed class Simulator
 
 /// <summary>The outcome of one simulated run.</summary>
 public sealed record SimulationResult(int Seed, ulong TraceHash, IReadOnlyList<string> Violations, long Events, int Operations,
-    int AcknowledgedWrites, int Elections, Verdict Linearizability, IReadOnlyList<long> AckTimes, string? Log)
+    int AcknowledgedWrites, int Elections, Verdict Linearizability, IReadOnlyList<long> AckTimes, string? Log,
+    IReadOnlyList<long> DeliveredByType, int CompletedReads)
 {
     /// <summary>True when no invariant was violated.</summary>
     public bool Ok => Violations.Count == 0;

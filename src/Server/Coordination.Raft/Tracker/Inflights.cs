@@ -42,6 +42,14 @@ internal sealed class Inflights
         }
     }
 
+    /// <summary>Frees the oldest message (presumed lost) so one more may be sent.</summary>
+    public void FreeFirstOne()
+    {
+        if (Count == 0) return;
+        _start = (_start + 1) % _buffer.Length;
+        Count--;
+    }
+
     /// <summary>Forgets every message in flight.</summary>
     public void Reset()
     {

@@ -14,7 +14,7 @@ internal static class CommandLine
         "initial-advertise-peer-urls", "initial-cluster", "initial-cluster-state", "initial-cluster-token",
         "snapshot-count", "quota-backend-bytes", "max-request-bytes", "max-txn-ops", "auto-compaction-mode",
         "auto-compaction-retention", "heartbeat-interval", "election-timeout", "restore-from-snapshot", "log-level",
-        "experimental-watch-progress-notify-interval",
+        "experimental-watch-progress-notify-interval", "auth-token", "auth-token-ttl",
     ];
 
     /// <summary>Parses flags and environment; throws <see cref="ArgumentException"/> with an operator-facing message.</summary>
@@ -83,6 +83,12 @@ internal static class CommandLine
         if (Get("restore-from-snapshot") is { } rfs) o = o with { RestoreFromSnapshot = rfs };
         if (Get("experimental-watch-progress-notify-interval") is { } wpni)
             o = o with { WatchProgressNotifyInterval = GoDuration.Parse("experimental-watch-progress-notify-interval", wpni) };
+        if (Get("auth-token") is { } at)
+        {
+            // Only simple tokens: etcd's "jwt,pub-key=...,priv-key=..." form is refused rather than ignored.
+            if (at != "simple") throw new ArgumentException($"unsupported --auth-token \"{at}\": only \"simple\" tokens are supported");
+        }
+        if (Get("auth-token-ttl") is { } att) o = o with { AuthTokenTtl = TimeSpan.FromSeconds(Positive("auth-token-ttl", att)) };
         if (Get("log-level") is { } ll) o = o with { LogLevel = ll };
         if (o.InitialCluster.Count == 0)
             o = o with { InitialCluster = [(o.Name, o.InitialAdvertisePeerUrls[0])] };

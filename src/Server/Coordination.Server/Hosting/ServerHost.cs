@@ -1,5 +1,7 @@
 using Coordination.Raft;
+using Coordination.Server.Auth;
 using Coordination.Raft.Protocol;
+using Coordination.Server.Concurrency;
 using Coordination.Server.Cluster;
 using Coordination.Server.Peer;
 using Coordination.Server.Lease;
@@ -44,6 +46,9 @@ internal sealed class ServerHost : IAsyncDisposable
     /// <summary>The node façade (for in-process hosting and tests).</summary>
     public CoordinationNode Node => _app.Services.GetRequiredService<CoordinationNode>();
 
+    /// <summary>The watch hub (for in-process hosting and tests).</summary>
+    public WatchHub Watches => _app.Services.GetRequiredService<WatchHub>();
+
     /// <summary>The addresses the server listens on for clients.</summary>
     public IReadOnlyList<Uri> ClientUrls { get; private set; } = [];
 
@@ -69,12 +74,13 @@ internal sealed class ServerHost : IAsyncDisposable
         if (options.RestoreFromSnapshot is { } restoreFile) SnapshotRestore.Seed(restoreFile, snapshotter, walDir, identity, logger);
 
         var watchHub = new WatchHub(new WatchHubOptions { ProgressNotifyInterval = options.WatchProgressNotifyInterval }, time);
+        var tokens = new SimpleTokens(time, options.AuthTokenTtl);
         ServerStateMachine stateMachine;
         SnapshotMetadata? snapshotMeta = null;
         if (snapshotter.TryLoadNewest(out var snapshot))
         {
             snapshotMeta = snapshot.Metadata;
-            using (var image = snapshot.OpenImage()) stateMachine = ServerStateMachine.Restore(image, options, watchHub);
+            using (var image = snapshot.OpenImage()) stateMachine = ServerStateMachine.Restore(image, options, watchHub, tokens);
             // An image from another cluster (etcdctl snapshot restore) or from before the member table
             // existed: the snapshot's configuration is this member's, the table comes from the flags.
             var imageMembers = stateMachine.Members.Members.Keys.Order().ToList();
@@ -85,7 +91,7 @@ internal sealed class ServerHost : IAsyncDisposable
         }
         else
         {
-            stateMachine = new ServerStateMachine(options, watchHub);
+            stateMachine = new ServerStateMachine(options, watchHub, tokens);
             stateMachine.Members.Reset(bootstrap.Members, []);
         }
         watchHub.Attach(stateMachine.Store);
@@ -142,11 +148,15 @@ internal sealed class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(watchHub);
         builder.Services.AddSingleton<IKeyWatcher>(watchHub);
+        builder.Services.AddSingleton(new Locks(node, watchHub));
+        builder.Services.AddSingleton(new Elections(node, watchHub));
+        builder.Services.AddSingleton(new AuthGate(stateMachine.Auth, tokens, stateMachine.Leases));
         builder.Services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = options.MaxReceiveMessageBytes;
             o.MaxSendMessageSize = null;
             o.Interceptors.Add<EtcdErrorInterceptor>();
+            o.Interceptors.Add<AuthInterceptor>();
             o.Interceptors.Add<LearnerGate>();
         });
         builder.Services.AddGrpc().AddServiceOptions<PeerService>(o =>
@@ -190,9 +200,9 @@ internal sealed class ServerHost : IAsyncDisposable
         if (servesPeers) app.MapGrpcService<PeerService>().RequireHost(options.ListenPeerUrls.Select(u => $"*:{u.Port}").ToArray());
         app.MapGrpcService<WatchService>();
         app.MapGrpcService<LeaseService>();
-        app.MapGrpcService<UnimplementedServices.Auth>();
-        app.MapGrpcService<UnimplementedServices.Lock>();
-        app.MapGrpcService<UnimplementedServices.Election>();
+        app.MapGrpcService<AuthService>();
+        app.MapGrpcService<LockService>();
+        app.MapGrpcService<ElectionService>();
         HttpEndpoints.Map(app);
 
         var autoCompactor = new AutoCompactor(AutoCompaction.ParseRetention(options.AutoCompactionMode, options.AutoCompactionRetention), node, time, loggerFactory.CreateLogger<AutoCompactor>());

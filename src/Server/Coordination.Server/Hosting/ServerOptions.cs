@@ -66,6 +66,9 @@ internal sealed record ServerOptions
     /// <summary>Interval of progress notifications to watchers that asked for them (<c>--experimental-watch-progress-notify-interval</c>, default 10m).</summary>
     public TimeSpan WatchProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>How long a simple auth token stays valid without being used (<c>--auth-token-ttl</c> seconds, default 300).</summary>
+    public TimeSpan AuthTokenTtl { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Log level: debug, info, warn, error (<c>--log-level</c>).</summary>
     public string LogLevel { get; init; } = "info";
 

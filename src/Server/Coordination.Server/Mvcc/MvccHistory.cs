@@ -12,10 +12,11 @@ internal static class MvccHistory
     /// <summary>
     /// The events on keys of <paramref name="range"/> with main revision in
     /// [<paramref name="from"/>, <paramref name="to"/>], in revision order. A revision is never
-    /// split: once <paramref name="maxEvents"/> is reached the batch ends at the last whole revision
-    /// (but always holds at least one whole revision when there is one).
+    /// split: once <paramref name="maxEvents"/> events or <paramref name="maxBytes"/> bytes of keys
+    /// and values would be passed, the batch ends at the last whole revision (but always holds at
+    /// least one whole revision when there is one).
     /// </summary>
-    public static MvccHistoryBatch Read(MvccReadView view, in KeyRange range, long from, long to, int maxEvents)
+    public static MvccHistoryBatch Read(MvccReadView view, in KeyRange range, long from, long to, int maxEvents, long maxBytes = long.MaxValue)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxEvents, 1);
         if (from < view.CompactRevision)
@@ -45,32 +46,8 @@ internal static class MvccHistory
         });
 
         found.Sort(static (a, b) => a.History.Records[a.Index].Revision.CompareTo(b.History.Records[b.Index].Revision));
-        int take = found.Count;
-        long next = to + 1;
-        if (take > maxEvents)
-        {
-            // Cut before the first revision that would cross the limit, unless it is the first one.
-            long boundary = found[maxEvents].History.Records[found[maxEvents].Index].Main;
-            take = maxEvents;
-            while (take > 0 && found[take - 1].History.Records[found[take - 1].Index].Main == boundary)
-            {
-                take--;
-            }
-
-            if (take == 0)
-            {
-                take = maxEvents;
-                while (take < found.Count && found[take].History.Records[found[take].Index].Main == boundary)
-                {
-                    take++;
-                }
-            }
-
-            if (take < found.Count)
-            {
-                next = found[take].History.Records[found[take].Index].Main;
-            }
-        }
+        int take = Cut(found, maxEvents, maxBytes);
+        long next = take < found.Count ? found[take].History.Records[found[take].Index].Main : to + 1;
 
         var events = new Event[take];
         var previous = new KeyValue?[take];
@@ -85,6 +62,35 @@ internal static class MvccHistory
         }
 
         return new MvccHistoryBatch(events, previous, next);
+    }
+
+    /// <summary>How many of the sorted records to take: whole revisions, within the limits, at least one revision.</summary>
+    private static int Cut(List<(KeyHistory History, int Index)> found, int maxEvents, long maxBytes)
+    {
+        int take = 0;
+        long bytes = 0;
+        while (take < found.Count)
+        {
+            // The next whole revision: [take, end).
+            long revision = found[take].History.Records[found[take].Index].Main;
+            int end = take;
+            long revisionBytes = 0;
+            while (end < found.Count && found[end].History.Records[found[end].Index].Main == revision)
+            {
+                revisionBytes += found[end].History.Key.Length + (found[end].History.Records[found[end].Index].Value?.Length ?? 0);
+                end++;
+            }
+
+            if (take > 0 && (end > maxEvents || bytes + revisionBytes > maxBytes))
+            {
+                break;
+            }
+
+            take = end;
+            bytes += revisionBytes;
+        }
+
+        return take;
     }
 
     private static KeyValue? PreviousOf(KeyHistory history, int index)

@@ -40,11 +40,11 @@ internal sealed class MvccReadView : IMvccReadView
     /// <summary>
     /// The changes on <paramref name="range"/> with revisions in [<paramref name="from"/>,
     /// <paramref name="to"/>] (to is capped at <see cref="Revision"/>), whole revisions only, at
-    /// most about <paramref name="maxEvents"/> events; see <see cref="MvccHistory.Read"/>.
+    /// most about <paramref name="maxEvents"/> events and <paramref name="maxBytes"/> bytes; see <see cref="MvccHistory.Read"/>.
     /// </summary>
     /// <exception cref="Errors.EtcdException">Compacted when <paramref name="from"/> is below <see cref="CompactRevision"/>.</exception>
-    public MvccHistoryBatch History(KeyRange range, long from, long to, int maxEvents) =>
-        MvccHistory.Read(this, range, from, to, maxEvents);
+    public MvccHistoryBatch History(KeyRange range, long from, long to, int maxEvents, long maxBytes = long.MaxValue) =>
+        MvccHistory.Read(this, range, from, to, maxEvents, maxBytes);
 
     /// <summary>Visits every kept key history in key order (hashing, images, lease recovery).</summary>
     public void ForEachHistory(Func<KeyHistory, bool> visit)

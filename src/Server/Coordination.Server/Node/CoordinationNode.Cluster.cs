@@ -68,6 +68,14 @@ internal sealed partial class CoordinationNode
     {
         var member = _stateMachine.Members.Get(request.ID) ?? throw EtcdErrors.MemberNotFound.ToException();
         if (!member.IsLearner) throw EtcdErrors.MemberNotLearner.ToException();
+        // As etcd: only a learner whose log is within 10 % of the leader's may vote; promoting one that
+        // never caught up (or never started) would add a voter that cannot help form a quorum. A
+        // member that does not lead cannot see the learner's progress and lets the proposal through.
+        if (await _host.ProgressOfAsync(request.ID, cancellationToken).ConfigureAwait(false) is { } progress
+            && progress.Match < progress.LeaderLast * 9 / 10)
+        {
+            throw EtcdErrors.LearnerNotReady.ToException();
+        }
         var change = new ConfChange { Type = ConfChangeType.ConfChangeAddNode, NodeId = request.ID };
         var list = await ProposeMembershipAsync(change, member, cancellationToken).ConfigureAwait(false);
         var response = new MemberPromoteResponse { Header = ClusterHeader() };

@@ -181,11 +181,13 @@ internal sealed class RaftHost : IAsyncDisposable
     public async Task WaitReadableAsync(CancellationToken cancellationToken)
     {
         if (_fatal is not null || _stopping.IsCancellationRequested) throw EtcdErrors.Stopped.ToException();
+        // The context names the read across the cluster: a follower's read is forwarded to the leader,
+        // which ignores a context it already holds, so a counter alone (equal on every member) would
+        // let one member's read swallow another's and leave it waiting for the request timeout.
         var id = Interlocked.Increment(ref _nextReadId);
-        // Unique across members: the leader holds requests from every member in one table.
         var bytes = new byte[16];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes, _raft.Id);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(8), id);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes, _raft.Id);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(8), id);
         var context = ByteString.CopyFrom(bytes);
         var request = new ReadRequest(context);
         if (!_inbox.Writer.TryWrite(request)) throw EtcdErrors.Stopped.ToException();
@@ -197,6 +199,17 @@ internal sealed class RaftHost : IAsyncDisposable
         {
             throw EtcdErrors.Timeout.ToException();
         }
+    }
+
+    /// <summary>
+    /// On the leader: <paramref name="peer"/>'s acknowledged log index and the leader's last index,
+    /// read between two batches of the node loop; null when this member does not lead.
+    /// </summary>
+    public async Task<(ulong Match, ulong LeaderLast)?> ProgressOfAsync(ulong peer, CancellationToken cancellationToken)
+    {
+        var query = new ProgressQuery(peer);
+        if (!_inbox.Writer.TryWrite(query)) throw EtcdErrors.Stopped.ToException();
+        return await query.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Hands a message from a peer to the core (any thread).</summary>
@@ -259,6 +272,9 @@ internal sealed class RaftHost : IAsyncDisposable
                 // No leader, or the leader has a membership change not yet applied.
                 _registry.Complete(Apply.Protocol.MemberChange.Parser.ParseFrom(change.Context).RequestId,
                     ApplyResult.Failed(_raft.Leader == 0 ? EtcdErrors.NoLeader : EtcdErrors.Unhealthy));
+                break;
+            case ProgressQuery query:
+                query.Done.TrySetResult(_raft.ProgressOf(query.Peer));
                 break;
             case ReadRequest read:
                 if (_raft.ReadIndex(read.Context)) _readsAwaitingIndex[read.Context] = read;
@@ -425,6 +441,11 @@ internal sealed class RaftHost : IAsyncDisposable
     }
 
     private sealed record PeerReport(ulong Peer, bool Unreachable, bool SnapshotSucceeded);
+
+    private sealed record ProgressQuery(ulong Peer)
+    {
+        public TaskCompletionSource<(ulong Match, ulong LeaderLast)?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
     private sealed record LeaderTransfer(ulong Transferee);
 }

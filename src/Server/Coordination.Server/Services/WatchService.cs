@@ -1,3 +1,4 @@
+using Coordination.Server.Auth;
 using Coordination.Server.Hosting;
 using Coordination.Server.Node;
 using Coordination.Server.Watch;
@@ -11,7 +12,7 @@ namespace Coordination.Server.Services;
 /// requests into hub calls; the send loop drains the stream's buffer, stamps headers and
 /// fragments large responses for watchers that asked for it.
 /// </summary>
-internal sealed class WatchService(WatchHub hub, CoordinationNode node, ServerOptions options) : Etcdserverpb.Watch.WatchBase
+internal sealed class WatchService(WatchHub hub, CoordinationNode node, ServerOptions options, AuthGate auth) : Etcdserverpb.Watch.WatchBase
 {
     public override async Task Watch(IAsyncStreamReader<WatchRequest> requestStream, IServerStreamWriter<WatchResponse> responseStream, ServerCallContext context)
     {
@@ -20,13 +21,14 @@ internal sealed class WatchService(WatchHub hub, CoordinationNode node, ServerOp
         Task sending = SendAsync(stream, responseStream, stop.Token);
         try
         {
-            while (await requestStream.MoveNext(stop.Token).ConfigureAwait(false))
+            while (await NextRequestAsync(requestStream, stop.Token).ConfigureAwait(false))
             {
                 WatchRequest request = requestStream.Current;
                 switch (request.RequestUnionCase)
                 {
                     case WatchRequest.RequestUnionOneofCase.CreateRequest:
-                        stream.Create(request.CreateRequest);
+                        if (auth.RefuseWatch(request.CreateRequest, context) is { } refusal) stream.Refuse(refusal);
+                        else stream.Create(request.CreateRequest);
                         break;
                     case WatchRequest.RequestUnionOneofCase.CancelRequest:
                         stream.Cancel(request.CancelRequest.WatchId);
@@ -53,28 +55,66 @@ internal sealed class WatchService(WatchHub hub, CoordinationNode node, ServerOp
             {
                 // The stream ended; nothing left to send.
             }
+            catch (Exception) when (context.CancellationToken.IsCancellationRequested)
+            {
+                // The client went away while a response was being written.
+            }
+        }
+    }
+
+    /// <summary>The next request; false at the end of the stream, including a client that went away.</summary>
+    private static async Task<bool> NextRequestAsync(IAsyncStreamReader<WatchRequest> requestStream, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await requestStream.MoveNext(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The client reset the stream or the connection: the same as its end, not a server error.
+            return false;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 
     private async Task SendAsync(WatchStream stream, IServerStreamWriter<WatchResponse> responseStream, CancellationToken cancellationToken)
     {
-        while (await stream.ReadAsync(cancellationToken).ConfigureAwait(false) is { } outbound)
+        var buffered = new WriteOptions(WriteFlags.BufferHint);
+        while (await stream.ReadAsync(cancellationToken).ConfigureAwait(false) is { } first)
         {
-            WatchResponse response = outbound.Response;
-            ResponseHeader header = response.Header;
-            header.ClusterId = node.Identity.ClusterId;
-            header.MemberId = node.Identity.MemberId;
-            header.RaftTerm = node.RaftTerm;
-            if (!outbound.Fragment)
+            // Responses already queued go out in one flush: buffered writes, the last one flushes.
+            WatchOutbound outbound = first;
+            bool more;
+            do
             {
-                await responseStream.WriteAsync(response, cancellationToken).ConfigureAwait(false);
-                continue;
+                more = stream.TryRead(out WatchOutbound next);
+                responseStream.WriteOptions = more ? buffered : null;
+                await WriteAsync(outbound, responseStream, cancellationToken).ConfigureAwait(false);
+                outbound = next;
             }
+            while (more);
+        }
+    }
 
-            foreach (WatchResponse part in WatchResponseFragmenter.Split(response, options.MaxReceiveMessageBytes))
-            {
-                await responseStream.WriteAsync(part, cancellationToken).ConfigureAwait(false);
-            }
+    private async Task WriteAsync(WatchOutbound outbound, IServerStreamWriter<WatchResponse> responseStream, CancellationToken cancellationToken)
+    {
+        WatchResponse response = outbound.Response;
+        ResponseHeader header = response.Header;
+        header.ClusterId = node.Identity.ClusterId;
+        header.MemberId = node.Identity.MemberId;
+        header.RaftTerm = node.RaftTerm;
+        if (!outbound.Fragment)
+        {
+            await responseStream.WriteAsync(response, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        foreach (WatchResponse part in WatchResponseFragmenter.Split(response, options.MaxReceiveMessageBytes))
+        {
+            await responseStream.WriteAsync(part, cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -1,6 +1,7 @@
 using Coordination.Raft.Protocol;
 using Coordination.Server.Apply;
 using Coordination.Server.Apply.Protocol;
+using Coordination.Server.Auth;
 using Coordination.Server.Cluster;
 using Coordination.Server.Errors;
 using Coordination.Server.Hosting;
@@ -25,19 +26,28 @@ internal sealed class ServerStateMachine
     private readonly KvApplier _kv;
     private readonly LeaseApplier _leaseApplier;
     private readonly AlarmSet _alarms;
+    private readonly AuthStore _auth;
+    private readonly AuthApplier _authApplier;
 
-    /// <summary>A fresh, empty state; <paramref name="observer"/> hears of every committed revision (the watch hub).</summary>
-    public ServerStateMachine(ServerOptions options, IMvccCommitObserver? observer = null)
-        : this(options, new MvccStore(observer), new Lessor(), new AlarmSet(), 0, 0, new ConfState())
+    /// <summary>
+    /// A fresh, empty state; <paramref name="observer"/> hears of every committed revision (the watch
+    /// hub); <paramref name="tokens"/> is this member's table of auth tokens (default: system clock).
+    /// </summary>
+    public ServerStateMachine(ServerOptions options, IMvccCommitObserver? observer = null, SimpleTokens? tokens = null)
+        : this(options, new MvccStore(observer), new Lessor(), new AlarmSet(), new AuthStore(), tokens, 0, 0, new ConfState())
     {
     }
 
-    private ServerStateMachine(ServerOptions options, MvccStore store, Lessor lessor, AlarmSet alarms, ulong appliedIndex, ulong appliedTerm, ConfState confState)
+    private ServerStateMachine(ServerOptions options, MvccStore store, Lessor lessor, AlarmSet alarms, AuthStore auth, SimpleTokens? tokens,
+        ulong appliedIndex, ulong appliedTerm, ConfState confState)
     {
         _options = options;
         _store = store;
         _lessor = lessor;
         _alarms = alarms;
+        _auth = auth;
+        Tokens = tokens ?? new SimpleTokens(TimeProvider.System, options.AuthTokenTtl);
+        _authApplier = new AuthApplier(auth, Tokens);
         _kv = new KvApplier(store, lessor);
         _leaseApplier = new LeaseApplier(store, lessor, LeaseLimits.MinTtlSeconds(options));
         AppliedIndex = appliedIndex;
@@ -70,6 +80,12 @@ internal sealed class ServerStateMachine
 
     /// <summary>The active alarms.</summary>
     public AlarmSet Alarms => _alarms;
+
+    /// <summary>Users, roles and permissions (read from any thread; changed only by applied entries).</summary>
+    public AuthStore Auth => _auth;
+
+    /// <summary>This member's auth tokens.</summary>
+    public SimpleTokens Tokens { get; }
 
     /// <summary>Applies one committed entry and returns the id of its proposal with the outcome.</summary>
     public (ulong Id, ApplyResult Result) Apply(Entry entry)
@@ -119,6 +135,8 @@ internal sealed class ServerStateMachine
                 if (Members.Get(request.MemberPeerUrls.Id) is null) throw EtcdErrors.MemberNotFound.ToException();
                 Members.Apply(request.MemberPeerUrls);
                 return MemberList();
+            case var kind when AuthApplier.Handles(kind):
+                return _authApplier.Apply(request, AppliedIndex);
             default:
                 // An entry this version does not understand must not be skipped silently.
                 throw new InvalidOperationException($"cannot apply request kind {request.RequestCase} at index {AppliedIndex}");
@@ -161,18 +179,18 @@ internal sealed class ServerStateMachine
     /// <summary>Captures the applied state for writing later, on any thread (cheap: the store part is an immutable view).</summary>
     public StateImage CaptureImage() => new(
         AppliedIndex, AppliedTerm, ConfState.Clone(),
-        _lessor.All().Select(l => (l.Id, l.TtlSeconds)).ToList(), _alarms.List(), _store.ReadView, Members);
+        _lessor.All(), _alarms.List(), _auth.Capture(), _store.ReadView, Members);
 
     /// <summary>Writes a consistent image of the applied state.</summary>
     public void WriteImage(Stream destination) => CaptureImage().WriteTo(destination);
 
     /// <summary>Rebuilds the state from an image written by <see cref="WriteImage"/>.</summary>
-    public static ServerStateMachine Restore(Stream image, ServerOptions options, IMvccCommitObserver? observer = null)
+    public static ServerStateMachine Restore(Stream image, ServerOptions options, IMvccCommitObserver? observer = null, SimpleTokens? tokens = null)
     {
         Span<byte> magic = stackalloc byte[8];
         image.ReadExactly(magic);
-        var version2 = magic.SequenceEqual(StateImage.Magic);
-        if (!version2 && !magic.SequenceEqual(StateImage.MagicV1)) throw new InvalidDataException("not a Coordination state image");
+        var version3 = magic.SequenceEqual(StateImage.Magic);
+        if (!version3 && !magic.SequenceEqual(StateImage.MagicV1)) throw new InvalidDataException("not a Coordination state image (or one written by a development build between versions 1 and 3)");
         using var reader = new BinaryReader(image, System.Text.Encoding.UTF8, leaveOpen: true);
         var appliedIndex = reader.ReadUInt64();
         var appliedTerm = reader.ReadUInt64();
@@ -187,16 +205,26 @@ internal sealed class ServerStateMachine
         var alarms = new AlarmSet();
         var alarmCount = reader.ReadInt32();
         for (var i = 0; i < alarmCount; i++) alarms.Restore(ReadMessage(reader, AlarmMember.Parser));
-        var members = version2 ? MemberTable.Read(reader) : default;
+        var members = version3 ? MemberTable.Read(reader) : default;
+        var auth = version3 ? AuthStore.Restore(ReadAuth(reader)) : new AuthStore();
         var store = MvccStore.ReadImage(image, observer);
         // Lease attachments are derived from the keys' lease fields.
         foreach (var kv in store.ReadView.Range(KeyRange.All).Kvs)
         {
             if (kv.Lease != 0) lessor.Attach(kv.Lease, kv.Key);
         }
-        var restored = new ServerStateMachine(options, store, lessor, alarms, appliedIndex, appliedTerm, confState);
-        if (version2) restored.Members.Reset(members.Members, members.Removed);
+        var restored = new ServerStateMachine(options, store, lessor, alarms, auth, tokens, appliedIndex, appliedTerm, confState);
+        if (version3) restored.Members.Reset(members.Members, members.Removed);
         return restored;
+    }
+
+    private static AuthImage ReadAuth(BinaryReader reader)
+    {
+        var enabled = reader.ReadBoolean();
+        var revision = reader.ReadUInt64();
+        var users = Enumerable.Range(0, reader.ReadInt32()).Select(_ => ReadMessage(reader, Authpb.User.Parser)).ToList();
+        var roles = Enumerable.Range(0, reader.ReadInt32()).Select(_ => ReadMessage(reader, Authpb.Role.Parser)).ToList();
+        return new AuthImage(enabled, revision, users, roles);
     }
 
     /// <summary>
@@ -206,7 +234,7 @@ internal sealed class ServerStateMachine
     /// </summary>
     public void RestoreInPlace(Stream image)
     {
-        var restored = Restore(image, _options);
+        var restored = Restore(image, _options, tokens: Tokens);
         foreach (var (id, _) in _lessor.All()) _lessor.Revoke(id);
         foreach (var (id, ttl) in restored._lessor.All()) _lessor.Grant(id, ttl);
         _alarms.Clear();
@@ -222,6 +250,7 @@ internal sealed class ServerStateMachine
             if (kv.Lease != 0) _lessor.Attach(kv.Lease, kv.Key);
         }
         Members.Reset(restored.Members.Members.Values, restored.Members.Removed);
+        _auth.Reset(restored._auth.Capture());
         AppliedIndex = restored.AppliedIndex;
         AppliedTerm = restored.AppliedTerm;
     }

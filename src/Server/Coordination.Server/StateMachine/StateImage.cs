@@ -13,19 +13,20 @@ namespace Coordination.Server.StateMachine;
 /// </summary>
 internal sealed class StateImage
 {
-    /// <summary>The first bytes of every state image written now (version 2 adds the member table).</summary>
-    public static ReadOnlySpan<byte> Magic => "COORDSM2"u8;
+    /// <summary>The first bytes of every state image written now (version 3: the member table, then the auth store).</summary>
+    public static ReadOnlySpan<byte> Magic => "COORDSM3"u8;
 
-    /// <summary>The first bytes of a version 1 image (no member table), still readable.</summary>
+    /// <summary>The first bytes of a version 1 image (no member table, no auth store), still readable.</summary>
     public static ReadOnlySpan<byte> MagicV1 => "COORDSM1"u8;
 
     private readonly IReadOnlyList<(long Id, long TtlSeconds)> _leases;
     private readonly IReadOnlyList<AlarmMember> _alarms;
+    private readonly Auth.AuthImage _auth;
     private readonly MvccReadView _store;
     private readonly MemberTable _members;
 
     public StateImage(ulong appliedIndex, ulong appliedTerm, ConfState confState,
-        IReadOnlyList<(long Id, long TtlSeconds)> leases, IReadOnlyList<AlarmMember> alarms, MvccReadView store, MemberTable members)
+        IReadOnlyList<(long Id, long TtlSeconds)> leases, IReadOnlyList<AlarmMember> alarms, Auth.AuthImage auth, MvccReadView store, MemberTable members)
     {
         // The table is immutable underneath: a copy taken now stays consistent with this index.
         _members = new MemberTable();
@@ -35,6 +36,7 @@ internal sealed class StateImage
         ConfState = confState;
         _leases = leases;
         _alarms = alarms;
+        _auth = auth;
         _store = store;
     }
 
@@ -64,6 +66,12 @@ internal sealed class StateImage
         writer.Write(_alarms.Count);
         foreach (var alarm in _alarms) WriteMessage(writer, alarm);
         _members.WriteTo(writer);
+        writer.Write(_auth.Enabled);
+        writer.Write(_auth.Revision);
+        writer.Write(_auth.Users.Count);
+        foreach (var user in _auth.Users) WriteMessage(writer, user);
+        writer.Write(_auth.Roles.Count);
+        foreach (var role in _auth.Roles) WriteMessage(writer, role);
         writer.Flush();
         MvccImage.Write(_store, destination);
     }

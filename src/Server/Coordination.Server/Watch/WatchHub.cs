@@ -19,7 +19,7 @@ namespace Coordination.Server.Watch;
 /// <para>The commit path never waits: it only appends to unbounded channels after checking a
 /// counter. A full stream turns its watchers into catch-up work instead of blocking the writer.</para>
 /// </remarks>
-internal sealed class WatchHub : IMvccCommitObserver, IKeyWatcher
+internal sealed partial class WatchHub : IMvccCommitObserver, IKeyWatcher
 {
     private readonly Lock _gate = new();
     private readonly WatchHubOptions _options;
@@ -185,6 +185,15 @@ internal sealed class WatchHub : IMvccCommitObserver, IKeyWatcher
 
     // ------------------------------------------------------------------ stream requests
 
+    /// <summary>Refuses a create on <paramref name="stream"/> with <paramref name="reason"/> (etcd's answer to a create it will not serve).</summary>
+    internal void Refuse(WatchStream stream, string reason)
+    {
+        lock (_gate)
+        {
+            stream.EnqueueControl(new WatchResponse { Header = Header(_notifiedRevision), WatchId = -1, Created = true, Canceled = true, CancelReason = reason });
+        }
+    }
+
     /// <summary>Handles a create request on <paramref name="stream"/> (etcd's recvLoop create branch).</summary>
     internal void Create(WatchStream stream, WatchCreateRequest request)
     {
@@ -320,200 +329,6 @@ internal sealed class WatchHub : IMvccCommitObserver, IKeyWatcher
         if (hasWork)
         {
             ScheduleCatchUp();
-        }
-    }
-
-    // ------------------------------------------------------------------ catch-up
-
-    private void ScheduleCatchUp()
-    {
-        lock (_gate)
-        {
-            if (_catchUpRunning)
-            {
-                return;
-            }
-
-            _catchUpRunning = true;
-        }
-
-        _ = Task.Run(CatchUpLoopGuarded);
-    }
-
-    private void CatchUpLoopGuarded()
-    {
-        try
-        {
-            CatchUpLoop();
-        }
-        catch
-        {
-            // A failed round must not leave the loop marked as running forever.
-            lock (_gate) _catchUpRunning = false;
-            throw;
-        }
-    }
-
-    private void CatchUpLoop()
-    {
-        var work = new List<Watcher>();
-        while (true)
-        {
-            lock (_gate)
-            {
-                work.Clear();
-                foreach (Watcher watcher in _unsynced)
-                {
-                    if (!watcher.Stream.IsFull)
-                    {
-                        work.Add(watcher);
-                    }
-                }
-
-                if (work.Count == 0)
-                {
-                    // Nothing to do, or every stream behind is full: a drain reschedules.
-                    _catchUpRunning = false;
-                    return;
-                }
-            }
-
-            foreach (Watcher watcher in work)
-            {
-                if (!watcher.Stream.IsFull)
-                {
-                    CatchUp(watcher);
-                }
-            }
-        }
-    }
-
-    /// <summary>One catch-up step for one watcher: a batch from history, a compaction cancel, or joining the synced group.</summary>
-    private void CatchUp(Watcher watcher)
-    {
-        MvccReadView view = _store!.ReadView;
-        long next;
-        bool hasDelivered;
-        lock (_gate)
-        {
-            if (watcher.State != WatcherState.Unsynced)
-            {
-                return;
-            }
-
-            next = watcher.NextRevision;
-            hasDelivered = watcher.HasDelivered;
-        }
-
-        long compact = view.CompactRevision;
-        // etcd lets a watch start exactly at the compact revision; a watcher that already
-        // delivered and still needs that revision may have lost a deletion compacted at it.
-        if (compact > 0 && (next < compact || (next == compact && hasDelivered)))
-        {
-            lock (_gate)
-            {
-                if (watcher.State != WatcherState.Unsynced || watcher.NextRevision != next)
-                {
-                    return;
-                }
-
-                // The cancel goes out before a progress answer that this watcher's departure releases.
-                watcher.Stream.EnqueueControl(new WatchResponse { Header = Header(0), WatchId = watcher.Id, Canceled = true, CompactRevision = compact });
-                Detach(watcher);
-            }
-
-            return;
-        }
-
-        MvccHistoryBatch? batch = null;
-        WatchResponse? response = null;
-        if (next <= view.Revision)
-        {
-            long to = next + _options.CatchUpMaxRevisions - 1;
-            batch = view.History(watcher.Range, next, to, _options.CatchUpMaxEvents);
-            for (int i = 0; i < batch.Events.Count; i++)
-            {
-                Event? selected = WatchEventSelector.Select(watcher, batch.Events[i], batch.PreviousKvs[i]);
-                if (selected is not null)
-                {
-                    response ??= NewEventResponse(watcher, view.Revision);
-                    response.Events.Add(selected);
-                }
-            }
-        }
-
-        lock (_gate)
-        {
-            if (watcher.State != WatcherState.Unsynced || watcher.NextRevision != next)
-            {
-                return;
-            }
-
-            if (response is not null)
-            {
-                watcher.Stream.EnqueueEvents(response, watcher.Has(WatcherOptions.Fragment));
-                MarkDelivered(watcher, batch!.NextRevision);
-            }
-            else if (batch is not null)
-            {
-                watcher.NextRevision = batch.NextRevision;
-            }
-
-            if (watcher.NextRevision > _notifiedRevision)
-            {
-                // Every revision the commit path has announced is queued: from now on it delivers.
-                _unsynced.Remove(watcher);
-                watcher.Stream.UnsyncedCount--;
-                watcher.State = WatcherState.Synced;
-                _synced.Add(watcher);
-                FlushProgressRequest(watcher.Stream);
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------ in-process watch
-
-    /// <inheritdoc />
-    public async IAsyncEnumerable<IReadOnlyList<Event>> WatchAsync(KeyRange range, long startRevision, bool prevKv,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        using WatchStream stream = OpenStream();
-        bool scheduleCatchUp;
-        lock (_gate)
-        {
-            long compact = _store!.CompactRevision;
-            if (startRevision > 0 && compact > 0 && startRevision <= compact)
-            {
-                throw Errors.EtcdErrors.Compacted.ToException();
-            }
-
-            scheduleCatchUp = AddWatcherLocked(stream, 0, range, startRevision, prevKv ? WatcherOptions.PrevKv : WatcherOptions.None)
-                is { State: WatcherState.Unsynced };
-        }
-
-        if (scheduleCatchUp)
-        {
-            ScheduleCatchUp();
-        }
-
-        while (true)
-        {
-            WatchOutbound? item = await stream.ReadAsync(cancellationToken).ConfigureAwait(false);
-            if (item is not { } outbound)
-            {
-                yield break;
-            }
-
-            WatchResponse response = outbound.Response;
-            if (response.CompactRevision != 0)
-            {
-                throw Errors.EtcdErrors.Compacted.ToException();
-            }
-
-            foreach (IReadOnlyList<Event> revision in WatchEventSelector.SplitByRevision(response.Events))
-            {
-                yield return revision;
-            }
         }
     }
 

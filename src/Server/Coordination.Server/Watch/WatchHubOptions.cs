@@ -12,6 +12,9 @@ internal sealed record WatchHubOptions
     /// <summary>Events one catch-up response holds at most, rounded up to a whole revision.</summary>
     public int CatchUpMaxEvents { get; init; } = 1000;
 
+    /// <summary>Bytes of keys and values one catch-up response holds at most, rounded up to a whole revision.</summary>
+    public long CatchUpMaxBytes { get; init; } = 4 * 1024 * 1024;
+
     /// <summary>How often watchers created with progress_notify hear about progress (etcd's --experimental-watch-progress-notify-interval).</summary>
     public TimeSpan ProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
 

@@ -40,6 +40,9 @@ internal sealed class WatchStream : IDisposable
     /// <summary>Creates a watcher (or queues the create's error response).</summary>
     public void Create(WatchCreateRequest request) => _hub.Create(this, request);
 
+    /// <summary>Answers a create that may not proceed (for example for lack of permission): created and canceled, watch id -1, with <paramref name="reason"/>.</summary>
+    public void Refuse(string reason) => _hub.Refuse(this, reason);
+
     /// <summary>Cancels a watcher; an unknown id gets no response, as in etcd.</summary>
     public void Cancel(long watchId) => _hub.Cancel(this, watchId);
 
@@ -51,19 +54,30 @@ internal sealed class WatchStream : IDisposable
     {
         while (await _out.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (_out.Reader.TryRead(out WatchOutbound item))
+            if (TryRead(out WatchOutbound item))
             {
-                if (item.Buffered && Interlocked.Decrement(ref _buffered) == _capacity / 2)
-                {
-                    // Room again: watchers that fell behind on this stream may continue catching up.
-                    _hub.OnStreamDrained(this);
-                }
-
                 return item;
             }
         }
 
         return null;
+    }
+
+    /// <summary>Takes the next response if one is already queued (lets the sender batch its flushes).</summary>
+    public bool TryRead(out WatchOutbound item)
+    {
+        if (!_out.Reader.TryRead(out item))
+        {
+            return false;
+        }
+
+        if (item.Buffered && Interlocked.Decrement(ref _buffered) == _capacity / 2)
+        {
+            // Room again: watchers that fell behind on this stream may continue catching up.
+            _hub.OnStreamDrained(this);
+        }
+
+        return true;
     }
 
     /// <summary>Closes the stream and removes its watchers from the hub.</summary>

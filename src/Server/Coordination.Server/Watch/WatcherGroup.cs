@@ -3,14 +3,15 @@ using Google.Protobuf;
 namespace Coordination.Server.Watch;
 
 /// <summary>
-/// A set of watchers indexed for matching a changed key: single-key watchers in a dictionary by
-/// key, range watchers in a list scanned per key (etcd's watcherGroup uses an interval tree for the
-/// latter; ranges are the rarer kind here).
+/// A set of watchers indexed for matching a changed key: single-key watchers by key; range
+/// watchers by their exact (start, end) interval, so many watchers of the same prefix cost one
+/// containment test per changed key (etcd's watcherGroup uses an interval tree for ranges; here
+/// the distinct intervals are scanned).
 /// </summary>
 internal sealed class WatcherGroup
 {
     private readonly Dictionary<ByteString, object> _byKey = [];
-    private readonly HashSet<Watcher> _ranges = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<(ByteString Start, ByteString? End), object> _byRange = [];
 
     /// <summary>Number of watchers in the group.</summary>
     public int Count { get; private set; }
@@ -19,57 +20,22 @@ internal sealed class WatcherGroup
     public void Add(Watcher watcher)
     {
         Count++;
-        if (!watcher.Range.IsSingleKey)
+        if (watcher.Range.IsSingleKey)
         {
-            _ranges.Add(watcher);
-            return;
-        }
-
-        ByteString key = watcher.Range.Start;
-        if (!_byKey.TryGetValue(key, out object? existing))
-        {
-            _byKey[key] = watcher;
-        }
-        else if (existing is List<Watcher> list)
-        {
-            list.Add(watcher);
+            AddTo(_byKey, watcher.Range.Start, watcher);
         }
         else
         {
-            _byKey[key] = new List<Watcher> { (Watcher)existing, watcher };
+            AddTo(_byRange, (watcher.Range.Start, watcher.Range.End), watcher);
         }
     }
 
     /// <summary>Removes a watcher; returns false when it was not in the group.</summary>
     public bool Remove(Watcher watcher)
     {
-        bool removed;
-        if (!watcher.Range.IsSingleKey)
-        {
-            removed = _ranges.Remove(watcher);
-        }
-        else
-        {
-            ByteString key = watcher.Range.Start;
-            removed = false;
-            if (_byKey.TryGetValue(key, out object? existing))
-            {
-                if (ReferenceEquals(existing, watcher))
-                {
-                    _byKey.Remove(key);
-                    removed = true;
-                }
-                else if (existing is List<Watcher> list && list.Remove(watcher))
-                {
-                    removed = true;
-                    if (list.Count == 1)
-                    {
-                        _byKey[key] = list[0];
-                    }
-                }
-            }
-        }
-
+        bool removed = watcher.Range.IsSingleKey
+            ? RemoveFrom(_byKey, watcher.Range.Start, watcher)
+            : RemoveFrom(_byRange, (watcher.Range.Start, watcher.Range.End), watcher);
         if (removed)
         {
             Count--;
@@ -82,12 +48,8 @@ internal sealed class WatcherGroup
     public List<Watcher> All()
     {
         var all = new List<Watcher>(Count);
-        all.AddRange(_ranges);
-        foreach (object entry in _byKey.Values)
-        {
-            if (entry is List<Watcher> list) all.AddRange(list);
-            else all.Add((Watcher)entry);
-        }
+        foreach (object entry in _byRange.Values) AddAll(entry, all);
+        foreach (object entry in _byKey.Values) AddAll(entry, all);
         return all;
     }
 
@@ -96,22 +58,73 @@ internal sealed class WatcherGroup
     {
         if (_byKey.TryGetValue(key, out object? found))
         {
-            if (found is Watcher single)
-            {
-                into.Add(single);
-            }
-            else
-            {
-                into.AddRange((List<Watcher>)found);
-            }
+            AddAll(found, into);
         }
 
-        foreach (Watcher watcher in _ranges)
+        foreach (object watchers in _byRange.Values)
         {
-            if (watcher.Range.Contains(key))
+            Watcher first = watchers as Watcher ?? ((List<Watcher>)watchers)[0];
+            if (first.Range.Contains(key))
             {
-                into.Add(watcher);
+                AddAll(watchers, into);
             }
+        }
+    }
+
+    // A slot holds one watcher, or a list when several share the key or interval.
+    private static void AddTo<TKey>(Dictionary<TKey, object> slots, TKey key, Watcher watcher)
+        where TKey : notnull
+    {
+        if (!slots.TryGetValue(key, out object? existing))
+        {
+            slots[key] = watcher;
+        }
+        else if (existing is List<Watcher> list)
+        {
+            list.Add(watcher);
+        }
+        else
+        {
+            slots[key] = new List<Watcher> { (Watcher)existing, watcher };
+        }
+    }
+
+    private static bool RemoveFrom<TKey>(Dictionary<TKey, object> slots, TKey key, Watcher watcher)
+        where TKey : notnull
+    {
+        if (!slots.TryGetValue(key, out object? existing))
+        {
+            return false;
+        }
+
+        if (ReferenceEquals(existing, watcher))
+        {
+            slots.Remove(key);
+            return true;
+        }
+
+        if (existing is not List<Watcher> list || !list.Remove(watcher))
+        {
+            return false;
+        }
+
+        if (list.Count == 1)
+        {
+            slots[key] = list[0];
+        }
+
+        return true;
+    }
+
+    private static void AddAll(object watchers, List<Watcher> into)
+    {
+        if (watchers is Watcher single)
+        {
+            into.Add(single);
+        }
+        else
+        {
+            into.AddRange((List<Watcher>)watchers);
         }
     }
 }

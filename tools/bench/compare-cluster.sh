@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of a 3-member real etcd 3.4 cluster and a 3-member cluster of our server:
+# same machine, same run, same load generator (tools/Benchmark), fresh data dirs, loopback only.
+#
+#   tools/bench/compare-cluster.sh [--targets etcd,ours] [--no-build] [--failovers N]
+#
+# Per target: start three members with etcd's cluster flags (default heartbeat 100 ms, election
+# timeout 1000 ms for both), wait for a leader, run the cases with the client spread over all three
+# endpoints, then measure leader failover N times: SIGKILL the leader, time until a put through the
+# survivors succeeds, restart the killed member and wait until it serves again.
+# Raw outputs and logs go to artifacts/bench/results/<timestamp>-cluster/ (git-ignored).
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ART="$ROOT/artifacts/bench"
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+RESULTS="$ART/results/$STAMP-cluster"
+TARGETS="etcd,ours"
+BUILD=1
+FAILOVERS=5
+CASES=(
+  "put-c1|--conns 1 --clients 1 --total 5000 put --val-size 256"
+  "put-c64|--conns 8 --clients 64 --total 30000 put --val-size 256"
+  "range-l-c64|--conns 8 --clients 64 --total 30000 range foo --consistency l"
+  "range-s-c64|--conns 8 --clients 64 --total 30000 range foo --consistency s"
+)
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --targets) TARGETS="$2"; shift 2 ;;
+    --no-build) BUILD=0; shift ;;
+    --failovers) FAILOVERS="$2"; shift 2 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "compare-cluster.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+mkdir -p "$RESULTS"
+WORK="$(mktemp -d /tmp/coord-cluster-bench.XXXXXX)"
+PIDS=()
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+cleanup() { local p; for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+command -v etcd >/dev/null && command -v etcdctl >/dev/null || { echo "compare-cluster.sh: needs etcd and etcdctl (apt-get install etcd-server etcd-client)" >&2; exit 1; }
+command -v jq >/dev/null || { echo "compare-cluster.sh: needs jq" >&2; exit 1; }
+export ETCDCTL_API=3
+BENCH_DLL="$ART/bin/Benchmark/release/Benchmark.dll"
+SERVER_DLL="$ART/bin/Coordination.Server/release/Coordination.Server.dll"
+if [ "$BUILD" = 1 ]; then
+  log "building tools/Benchmark and the server (Release, artifacts in $ART)"
+  timeout 900 dotnet build "$ROOT/tools/Benchmark/Benchmark.csproj" -c Release --artifacts-path "$ART" -nologo --disable-build-servers >"$RESULTS/build-benchmark.log" 2>&1 || { echo "build failed: $RESULTS/build-benchmark.log" >&2; exit 1; }
+  timeout 900 dotnet build "$ROOT/src/Server/Coordination.Server/Coordination.Server.csproj" -c Release --artifacts-path "$ART" -nologo --disable-build-servers >"$RESULTS/build-server.log" 2>&1 || { echo "build failed: $RESULTS/build-server.log" >&2; exit 1; }
+fi
+
+USED=" "
+free_port() {
+  local p i
+  for ((i = 0; i < 500; i++)); do
+    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    [[ "$USED" == *" $p "* ]] && continue
+    if [ -z "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ]; then USED+="$p "; FREE_PORT=$p; return 0; fi
+  done
+  return 1
+}
+
+declare -A CPORT PPORT PID RES FAIL LOADAVG
+
+# start_member <target> <i> <initial cluster>
+start_member() {
+  local t="$1" i="$2" cluster="$3" c="http://127.0.0.1:${CPORT[$1$2]}" p="http://127.0.0.1:${PPORT[$1$2]}"
+  local flags=(--name "m$i" --data-dir "$WORK/$t-m$i" --listen-client-urls "$c" --advertise-client-urls "$c"
+               --listen-peer-urls "$p" --initial-advertise-peer-urls "$p" --initial-cluster "$cluster"
+               --initial-cluster-state new --initial-cluster-token "bench-$t")
+  if [ "$t" = etcd ]; then etcd "${flags[@]}" >>"$RESULTS/$t-m$i.log" 2>&1 &
+  else dotnet "$SERVER_DLL" "${flags[@]}" >>"$RESULTS/$t-m$i.log" 2>&1 &
+  fi
+  PID[$t$i]=$!
+  PIDS+=("$!")
+}
+
+endpoints() { local t="$1" i out=""; for i in 1 2 3; do out+="http://127.0.0.1:${CPORT[$t$i]},"; done; echo "${out%,}"; }
+survivors() { local t="$1" skip="$2" i out=""; for i in 1 2 3; do [ "$i" = "$skip" ] || out+="http://127.0.0.1:${CPORT[$t$i]},"; done; echo "${out%,}"; }
+
+# wait_put <endpoints> <limit s>: until a put succeeds; prints seconds
+wait_put() {
+  local eps="$1" limit="$2" t0 now
+  t0=$(date +%s%N)
+  while :; do
+    etcdctl --endpoints="$eps" --dial-timeout=500ms --command-timeout=1s put failover-probe x >/dev/null 2>&1 && break
+    now=$(date +%s%N); (( (now - t0) / 1000000000 >= limit )) && return 1
+    sleep 0.02
+  done
+  now=$(date +%s%N); awk -v ns=$((now - t0)) 'BEGIN { printf "%.3f", ns / 1e9 }'
+}
+
+leader_index() { # prints 1..3
+  local t="$1" i id lead
+  for i in 1 2 3; do
+    lead=$(etcdctl --endpoints="http://127.0.0.1:${CPORT[$t$i]}" --command-timeout=2s endpoint status -w json 2>/dev/null | jq -r '.[0].Status.leader // empty')
+    [ -n "$lead" ] && [ "$lead" != 0 ] && break
+  done
+  for i in 1 2 3; do
+    id=$(etcdctl --endpoints="http://127.0.0.1:${CPORT[$t$i]}" --command-timeout=2s endpoint status -w json 2>/dev/null | jq -r '.[0].Status.header.member_id // empty')
+    [ "$id" = "$lead" ] && { echo "$i"; return 0; }
+  done
+  return 1
+}
+
+run_target() {
+  local t="$1" i cluster="" c name args raw line
+  for i in 1 2 3; do free_port; CPORT[$t$i]=$FREE_PORT; free_port; PPORT[$t$i]=$FREE_PORT; cluster+="m$i=http://127.0.0.1:${PPORT[$t$i]},"; done
+  cluster="${cluster%,}"
+  log "$t: starting 3 members"
+  for i in 1 2 3; do start_member "$t" "$i" "$cluster"; done
+  if ! wait_put "$(endpoints "$t")" 60 >/dev/null; then FAIL[$t]="no leader within 60 s"; log "$t: ${FAIL[$t]}"; return; fi
+  etcdctl --endpoints="$(endpoints "$t")" put foo bar >/dev/null
+  for c in "${CASES[@]}"; do
+    name="${c%%|*}"; args="${c#*|}"; raw="$RESULTS/$t-$name.txt"
+    LOADAVG[$t$name]="$(cut -d' ' -f1 /proc/loadavg)"
+    # shellcheck disable=SC2086
+    timeout -k 10 300 dotnet "$BENCH_DLL" --endpoints "$(endpoints "$t")" $args >"$raw" 2>"$RESULTS/$t-$name.err"
+    line="$(tail -n 1 "$raw")"; [[ "$line" == "{"* ]] || line="failed"
+    RES[$t$name]="$line"; log "$t $name: $line"
+  done
+  local n leader took times=()
+  for ((n = 1; n <= FAILOVERS; n++)); do
+    leader=$(leader_index "$t") || { times+=("no-leader"); continue; }
+    kill -KILL "${PID[$t$leader]}"
+    if took=$(wait_put "$(survivors "$t" "$leader")" 30); then times+=("$took"); else times+=("timeout"); fi
+    log "$t failover $n: killed m$leader, a put succeeded after ${times[-1]} s"
+    start_member "$t" "$leader" "$cluster"
+    wait_put "http://127.0.0.1:${CPORT[$t$leader]}" 60 >/dev/null || log "$t: m$leader did not serve again within 60 s"
+    sleep 2
+  done
+  RES[${t}failover]="${times[*]}"
+  for i in 1 2 3; do kill -TERM "${PID[$t$i]}" 2>/dev/null; done
+  sleep 2
+}
+
+IFS=',' read -r -a TLIST <<< "$TARGETS"
+for t in "${TLIST[@]}"; do run_target "$t"; done
+
+f() { [[ "$1" == "{"* ]] && jq -r --arg k "$2" '.[$k] // empty' <<< "$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 == 0) print "–"; else printf "%.2f", a / b }'; }
+median() { tr ' ' '\n' <<< "$1" | grep -E '^[0-9.]+$' | sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "–"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+OUT="$RESULTS/compare-cluster.md"
+{
+  echo "# 3-member clusters: Coordination vs etcd"
+  echo
+  echo "- Run: $STAMP (UTC), \`tools/bench/compare-cluster.sh --targets $TARGETS --failovers $FAILOVERS\`; ours at commit $(git -C "$ROOT" rev-parse --short HEAD)"
+  echo "- Three members per target on loopback, default timing flags (heartbeat 100 ms, election timeout 1000 ms); the benchmark's channels are spread over the three endpoints."
+  for t in "${TLIST[@]}"; do [ -n "${FAIL[$t]:-}" ] && echo "- $t: FAILED: ${FAIL[$t]}"; done
+  echo
+  echo "| case | etcd req/s (p50 / p99 ms) | ours req/s (p50 / p99 ms) | ours/etcd req/s | ours/etcd p99 | load avg before etcd / ours |"
+  echo "|---|---|---|---|---|---|"
+  for c in "${CASES[@]}"; do
+    name="${c%%|*}"; e="${RES[etcd$name]:-}"; o="${RES[ours$name]:-}"
+    echo "| $name | $(f "$e" qps) ($(f "$e" p50_ms) / $(f "$e" p99_ms)) | $(f "$o" qps) ($(f "$o" p50_ms) / $(f "$o" p99_ms)) | $(ratio "$(f "$o" qps)" "$(f "$e" qps)") | $(ratio "$(f "$o" p99_ms)" "$(f "$e" p99_ms)") | ${LOADAVG[etcd$name]:-–} / ${LOADAVG[ours$name]:-–} |"
+  done
+  echo
+  echo "| leader failover after SIGKILL (s until a put through the survivors succeeds) | etcd | ours |"
+  echo "|---|---|---|"
+  echo "| each run | ${RES[etcdfailover]:-–} | ${RES[oursfailover]:-–} |"
+  echo "| median | $(median "${RES[etcdfailover]:-}") | $(median "${RES[oursfailover]:-}") |"
+} >"$OUT"
+cat "$OUT"
+log "written to $OUT"
