@@ -129,8 +129,8 @@ internal sealed class ServerHost : IAsyncDisposable
             loggerFactory.CreateLogger<RaftHost>(), snapshotter, transport,
             requestTimeout: TimeSpan.FromMilliseconds(5000 + 2 * options.ElectionTimeoutMs))
         {
-            // Watchers keep reading the same store object; its history now starts at the snapshot.
-            SnapshotInstalled = () => watchHub.Attach(stateMachine.Store),
+            // Watchers keep reading the same store object; synced ones catch up from its new history.
+            SnapshotInstalled = watchHub.StoreRestored,
         };
         transport.Host = raftHost;
         var node = new CoordinationNode(options, identity, raftHost, stateMachine, leaseExpiry, new LeaseIdGenerator(new Random()))
@@ -157,6 +157,7 @@ internal sealed class ServerHost : IAsyncDisposable
             o.MaxSendMessageSize = null;
             o.Interceptors.Add<EtcdErrorInterceptor>();
             o.Interceptors.Add<AuthInterceptor>();
+            o.Interceptors.Add<LearnerGate>();
         });
         builder.Services.AddGrpc().AddServiceOptions<PeerService>(o =>
         {

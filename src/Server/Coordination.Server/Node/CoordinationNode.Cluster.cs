@@ -16,6 +16,9 @@ internal sealed partial class CoordinationNode
     /// <summary>etcd 3.4 allows one learner at a time.</summary>
     private const int MaxLearners = 1;
 
+    /// <summary>True while this member is a learner (non-voting).</summary>
+    public bool IsLearner => _stateMachine.Members.Get(Identity.MemberId)?.IsLearner == true;
+
     /// <summary>The members as the applied member table lists them.</summary>
     public MemberListResponse MemberList()
     {

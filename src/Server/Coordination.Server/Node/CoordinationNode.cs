@@ -257,6 +257,7 @@ internal sealed partial class CoordinationNode : IConcurrencyStore
             RaftIndex = _host.LastIndex,
             RaftTerm = _host.Term,
             RaftAppliedIndex = _host.AppliedIndex,
+            IsLearner = IsLearner,
             Header = new ResponseHeader(),
         };
         foreach (var alarm in _stateMachine.Alarms.List()) response.Errors.Add($"memberID:{alarm.MemberID} alarm:{alarm.Alarm.ToString().ToUpperInvariant()} ");

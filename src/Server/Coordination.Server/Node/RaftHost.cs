@@ -304,6 +304,12 @@ internal sealed class RaftHost : IAsyncDisposable
         while (_raft.HasReady)
         {
             var ready = _raft.GetReady();
+            // A leader's appends, heartbeats and snapshots promise nothing about its own disk (it
+            // counts itself towards a quorum only once its log is durable, see RaftNode.Advance),
+            // so they leave before its fsync and the followers' writes overlap with it (Raft
+            // thesis §10.2.1). Everything else waits for the fsync.
+            var (early, late) = SplitMessages(ready.Messages);
+            if (early.Count > 0) _peers?.Send(early);
             if (ready.Snapshot is { } snapshot) InstallSnapshot(snapshot);
             if (ready.HardState is not null || ready.Entries.Count > 0)
             {
@@ -311,7 +317,7 @@ internal sealed class RaftHost : IAsyncDisposable
                 if (ready.MustSync) _wal.Sync();
             }
             // Durable first: only now may peers learn of votes and acknowledgements.
-            if (ready.Messages.Count > 0) _peers?.Send(ready.Messages);
+            if (late.Count > 0) _peers?.Send(late);
             foreach (var entry in ready.CommittedEntries)
             {
                 var (id, result) = _stateMachine.Apply(entry);
@@ -333,6 +339,19 @@ internal sealed class RaftHost : IAsyncDisposable
             foreach (var read in _readsAwaitingIndex.Values) read.Done.TrySetException(EtcdErrors.LeaderChanged.ToException());
             _readsAwaitingIndex.Clear();
         }
+    }
+
+    private static (IReadOnlyList<Message> Early, IReadOnlyList<Message> Late) SplitMessages(IReadOnlyList<Message> messages)
+    {
+        if (messages.Count == 0) return ([], []);
+        var early = new List<Message>(messages.Count);
+        var late = new List<Message>();
+        foreach (var m in messages)
+        {
+            if (m.Type is MessageType.MsgApp or MessageType.MsgHeartbeat or MessageType.MsgSnap) early.Add(m);
+            else late.Add(m);
+        }
+        return (early, late);
     }
 
     private void CompleteReads()

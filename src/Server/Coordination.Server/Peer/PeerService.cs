@@ -20,7 +20,9 @@ internal sealed class PeerService(CoordinationNode node, IHostApplicationLifetim
         {
             while (await requestStream.MoveNext(ended.Token).ConfigureAwait(false))
             {
-                node.DeliverPeerMessage(Message.Parser.ParseFrom(requestStream.Current.Message));
+                var frame = requestStream.Current;
+                if (!frame.Message.IsEmpty) node.DeliverPeerMessage(Message.Parser.ParseFrom(frame.Message));
+                foreach (var message in frame.Batch) node.DeliverPeerMessage(Message.Parser.ParseFrom(message));
             }
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)

@@ -16,6 +16,7 @@ namespace Coordination.Server.Peer;
 internal sealed class PeerStream : IAsyncDisposable
 {
     private const int QueueCapacity = 4096;
+    private const int MaxFrameBytes = 4 * 1024 * 1024;
     private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
 
@@ -67,20 +68,27 @@ internal sealed class PeerStream : IAsyncDisposable
                 using var call = client.Send(cancellationToken: token);
                 while (await _queue.Reader.WaitToReadAsync(token).ConfigureAwait(false))
                 {
-                    while (_queue.Reader.TryRead(out var message))
+                    // Everything queued goes out in one frame (one write, one flush); a snapshot alone.
+                    var frame = new PeerFrame();
+                    var bytes = 0;
+                    while (bytes < MaxFrameBytes && _queue.Reader.TryRead(out var message))
                     {
                         if (message.Type == MessageType.MsgSnap)
                         {
+                            if (frame.Batch.Count > 0) await call.RequestStream.WriteAsync(frame, token).ConfigureAwait(false);
+                            frame = new PeerFrame();
+                            bytes = 0;
                             await SendSnapshotAsync(call.RequestStream, message, token).ConfigureAwait(false);
+                            continue;
                         }
-                        else
-                        {
-                            await call.RequestStream.WriteAsync(new PeerFrame { Message = message.ToByteString() }, token).ConfigureAwait(false);
-                        }
-                        if (reportedDown) _logger.LogInformation("peer {Peer:x} is reachable again at {Url}", _peer, url);
-                        reportedDown = false;
-                        backoff = MinBackoff;
+                        var encoded = message.ToByteString();
+                        frame.Batch.Add(encoded);
+                        bytes += encoded.Length;
                     }
+                    if (frame.Batch.Count > 0) await call.RequestStream.WriteAsync(frame, token).ConfigureAwait(false);
+                    if (reportedDown) _logger.LogInformation("peer {Peer:x} is reachable again at {Url}", _peer, url);
+                    reportedDown = false;
+                    backoff = MinBackoff;
                 }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)

@@ -50,6 +50,35 @@ internal sealed partial class WatchHub : IMvccCommitObserver, IKeyWatcher
         }
     }
 
+    /// <summary>
+    /// The attached store's contents were replaced by a snapshot from the leader (this member was too
+    /// far behind for log entries): the revisions in between were never committed here one by one,
+    /// so every synced watcher becomes unsynced and catches up from the restored history at its next
+    /// revision (or is cancelled as compacted when that history no longer holds it), as etcd does.
+    /// </summary>
+    public void StoreRestored()
+    {
+        bool scheduleCatchUp;
+        lock (_gate)
+        {
+            // A synced watcher has had everything up to the old notified revision.
+            long next = _notifiedRevision + 1;
+            _notifiedRevision = _store?.Revision ?? _notifiedRevision;
+            var moved = _synced.All();
+            foreach (Watcher watcher in moved)
+            {
+                _synced.Remove(watcher);
+                watcher.NextRevision = Math.Max(watcher.NextRevision, next);
+                MakeUnsynced(watcher);
+            }
+            scheduleCatchUp = moved.Count > 0;
+        }
+        if (scheduleCatchUp)
+        {
+            ScheduleCatchUp();
+        }
+    }
+
     /// <summary>Watchers currently synced (tests, metrics).</summary>
     public int SyncedCount
     {

@@ -44,6 +44,18 @@ internal sealed class WatcherGroup
         return removed;
     }
 
+    /// <summary>Every watcher in the group (a copy).</summary>
+    public List<Watcher> All()
+    {
+        var all = new List<Watcher>(Count);
+        foreach (object entry in _byKey.Values.Concat(_byRange.Values))
+        {
+            AddAll(entry, all);
+        }
+
+        return all;
+    }
+
     /// <summary>Adds every watcher whose range holds <paramref name="key"/> to <paramref name="into"/>.</summary>
     public void CollectMatches(ByteString key, List<Watcher> into)
     {
