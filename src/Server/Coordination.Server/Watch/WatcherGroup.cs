@@ -48,8 +48,11 @@ internal sealed class WatcherGroup
     public List<Watcher> All()
     {
         var all = new List<Watcher>(Count);
-        foreach (object entry in _byRange.Values) AddAll(entry, all);
-        foreach (object entry in _byKey.Values) AddAll(entry, all);
+        foreach (object entry in _byKey.Values.Concat(_byRange.Values))
+        {
+            AddAll(entry, all);
+        }
+
         return all;
     }
 
