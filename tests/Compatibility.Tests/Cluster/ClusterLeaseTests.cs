@@ -6,7 +6,8 @@ namespace Coordination.Compatibility.Tests.Cluster;
 
 /// <summary>
 /// Leases in a cluster: only the leader decides expiry, so keep-alives sent to a follower are
-/// renewed on the leader, and a lease kept alive outlives its TTL; one left alone expires and its
+/// renewed on the leader (and time-to-live asked of a follower is answered from the leader's
+/// schedule), and a lease kept alive outlives its TTL; one left alone expires and its
 /// key is deleted on every member.
 /// </summary>
 [Collection(LocalCluster.Collection)]
@@ -36,6 +37,12 @@ public sealed class ClusterLeaseTests
             await Task.Delay(500, Ct);
         }
         await stream.RequestStream.CompleteAsync();
+
+        // The follower answers time-to-live from the leader's schedule, which the keep-alives renewed
+        // (its own schedule, never renewed, would say the lease expired seconds ago).
+        var ttl = await leases.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = kept.ID }, cancellationToken: Ct);
+        Assert.InRange(ttl.TTL, 1, 2);
+        Assert.Equal(2, ttl.GrantedTTL);
 
         // Five seconds after the grant: the lease kept alive through the follower is still there,
         // the other one expired on the leader and its key is gone everywhere.

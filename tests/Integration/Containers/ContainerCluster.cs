@@ -1,88 +1,81 @@
-using DotNet.Testcontainers.Builders;
-using DotNet.Testcontainers.Networks;
+using Coordination.Client;
+using Coordination.Testcontainers;
 
 namespace Coordination.Integration.Tests.Containers;
 
 /// <summary>
-/// A cluster of our server or of real etcd 3.4 in containers, on a network of its own where the
-/// members reach each other by name (node1, node2, ...), each with its client port mapped to a
-/// random loopback port on the host. Started with etcd's own cluster flags, all members at once
-/// (a member reports healthy only once a leader exists).
+/// A cluster of our server or of real etcd 3.4 for the scenarios: the images built from the
+/// repository, then the public Testcontainers module (<see cref="CoordinationCluster"/>, the one
+/// users get) with every member's client port on a fixed loopback port, plus what the scenarios ask
+/// of a cluster (its leader, a follower).
 /// </summary>
 public sealed class ContainerCluster : IAsyncDisposable
 {
-    /// <summary>The client port inside every container.</summary>
-    public const ushort ClientPort = 2379;
-
-    /// <summary>The peer port inside every container.</summary>
-    public const ushort PeerPort = 2380;
-
-    private readonly INetwork _network;
-
-    private ContainerCluster(ClusterKind kind, INetwork network, IReadOnlyList<ClusterMember> members)
+    private ContainerCluster(ClusterKind kind, CoordinationCluster cluster)
     {
         Kind = kind;
-        _network = network;
-        Members = members;
+        Cluster = cluster;
     }
 
     /// <summary>What the cluster runs.</summary>
     public ClusterKind Kind { get; }
 
-    /// <summary>The members, in name order.</summary>
-    public IReadOnlyList<ClusterMember> Members { get; }
+    /// <summary>The module's cluster.</summary>
+    public CoordinationCluster Cluster { get; }
 
-    /// <summary>Builds the images if needed, creates the network and starts every member.</summary>
+    /// <summary>The members, in start order.</summary>
+    public IReadOnlyList<CoordinationClusterMember> Members => Cluster.Members;
+
+    /// <summary>Builds the images if needed and starts <paramref name="size"/> members at once.</summary>
     public static async Task<ContainerCluster> StartAsync(ClusterKind kind, int size, CancellationToken cancellationToken)
     {
         await TestImages.EnsureBuiltAsync(cancellationToken).ConfigureAwait(false);
-        var network = new NetworkBuilder().WithName($"coordination-it-{Guid.NewGuid():N}").Build();
-        await network.CreateAsync(cancellationToken).ConfigureAwait(false);
-        var names = Enumerable.Range(1, size).Select(i => $"node{i}").ToList();
-        var initialCluster = string.Join(",", names.Select(n => $"{n}=http://{n}:{PeerPort}"));
-        var members = names.Select(name => new ClusterMember(name, new ContainerBuilder(kind == ClusterKind.Etcd ? TestImages.Etcd : TestImages.Server)
-            .WithName($"{name}-{Guid.NewGuid():N}"[..24])
-            .WithNetwork(network)
-            .WithNetworkAliases(name)
-            .WithPortBinding(ClientPort, assignRandomHostPort: true)
-            .WithCommand(
-                "--name", name,
-                "--data-dir", $"/data/{name}",
-                "--listen-client-urls", $"http://0.0.0.0:{ClientPort}",
-                "--advertise-client-urls", $"http://{name}:{ClientPort}",
-                "--listen-peer-urls", $"http://0.0.0.0:{PeerPort}",
-                "--initial-advertise-peer-urls", $"http://{name}:{PeerPort}",
-                "--initial-cluster", initialCluster,
-                "--initial-cluster-state", "new",
-                "--initial-cluster-token", "coordination-it")
-            .WithWaitStrategy(Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(ClientPort).ForPath("/health")))
-            .Build())).ToList();
-        var cluster = new ContainerCluster(kind, network, members);
-        try
+        var cluster = await new CoordinationClusterBuilder()
+            .WithImage(kind == ClusterKind.Etcd ? TestImages.Etcd : TestImages.Server)
+            .WithMembers(size)
+            .WithClusterToken("coordination-it")
+            .StartAsync(cancellationToken).ConfigureAwait(false);
+        return new ContainerCluster(kind, cluster);
+    }
+
+    /// <summary>The member all reachable members name as leader (asking each member, bounded).</summary>
+    public async Task<CoordinationClusterMember> LeaderAsync(CancellationToken cancellationToken)
+    {
+        await using var client = CoordinationClient.Create(Cluster.ConnectionString);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        while (true)
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromMinutes(2));
-            await Task.WhenAll(members.Select(m => m.Container.StartAsync(timeout.Token))).ConfigureAwait(false);
-            return cluster;
+            var ids = new Dictionary<ulong, CoordinationClusterMember>();
+            var leaders = new HashSet<ulong>();
+            foreach (var member in Members)
+            {
+                try
+                {
+                    var status = await client.Maintenance.StatusAsync(member.Endpoint, timeout.Token).ConfigureAwait(false);
+                    ids[status.Header.MemberId] = member;
+                    if (status.Leader != 0) leaders.Add(status.Leader);
+                }
+                catch (Exception) when (!timeout.IsCancellationRequested)
+                {
+                    // a member down or paused: ask the others
+                }
+            }
+            if (leaders.Count == 1 && ids.TryGetValue(leaders.Single(), out var leader)) return leader;
+            await Task.Delay(200, timeout.Token).ConfigureAwait(false);
         }
-        catch
-        {
-            await cluster.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+    }
+
+    /// <summary>A member that is not the leader.</summary>
+    public async Task<CoordinationClusterMember> FollowerAsync(CancellationToken cancellationToken)
+    {
+        var leader = await LeaderAsync(cancellationToken).ConfigureAwait(false);
+        return Members.First(m => m != leader);
     }
 
     /// <summary>Member names with container ids, for failure messages.</summary>
     public override string ToString() => $"{Kind} cluster [{string.Join(", ", Members)}]";
 
     /// <summary>Removes every container and the network.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var member in Members)
-        {
-            try { await member.Container.DisposeAsync().ConfigureAwait(false); } catch (Exception) { /* best effort; test.sh removes leftovers by label */ }
-        }
-        try { await _network.DeleteAsync().ConfigureAwait(false); } catch (Exception) { /* best effort */ }
-        await _network.DisposeAsync().ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => Cluster.DisposeAsync();
 }

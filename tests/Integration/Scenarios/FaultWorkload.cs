@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Coordination.Client;
 using Coordination.Client.Kv;
+using Coordination.Client.Lease;
 using Coordination.Client.Watch;
 using Coordination.Testing.Linearizability;
 
@@ -29,6 +30,8 @@ internal sealed class FaultWorkload : IAsyncDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private IWatchSubscription? _watch;
     private Task? _watching;
+    private readonly LockWorkload _locks;
+    private ILeaseKeepAlive? _lease;
     private int _unknownWrites;
     private int _hotEvents;
 
@@ -40,7 +43,13 @@ internal sealed class FaultWorkload : IAsyncDisposable
             CallTimeout = TimeSpan.FromSeconds(3),
             EndpointCooldown = TimeSpan.FromSeconds(1),
         });
+        _locks = new LockWorkload(_client, LeaseTtl);
     }
+
+    /// <summary>The TTL of the workload's lease and lock sessions: longer than any fault's outage.</summary>
+    public static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(15);
+
+    private const string LeaseKey = "fwe/leased";
 
     /// <summary>Acknowledged writes so far.</summary>
     public int Acknowledged => _acknowledged.Count;
@@ -48,9 +57,15 @@ internal sealed class FaultWorkload : IAsyncDisposable
     /// <summary>Some acknowledged key (for the negative control that removes one behind the workload's back).</summary>
     public string AnyAcknowledgedKey => _acknowledged.Keys.First();
 
-    /// <summary>Starts the watch, then <paramref name="writers"/> unique-key writers and <paramref name="hotClients"/> hot-key clients.</summary>
-    public async Task StartAsync(int writers, int hotClients, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the watch, a lease kept alive by the SDK with a key on it, then <paramref name="writers"/>
+    /// unique-key writers, <paramref name="hotClients"/> hot-key clients and <paramref name="lockContenders"/> mutex contenders.
+    /// </summary>
+    public async Task StartAsync(int writers, int hotClients, CancellationToken cancellationToken, int lockContenders = 0)
     {
+        _lease = await _client.Lease.GrantAndKeepAliveAsync((long)LeaseTtl.TotalSeconds, cancellationToken);
+        await _client.Kv.PutAsync(LeaseKey, "kept alive", new PutOptions { Lease = _lease.LeaseId }, cancellationToken);
+        _locks.Start(lockContenders, _stop.Token);
         _watch = await _client.Watch.WatchPrefixAsync(Prefix, new WatchOptions { StartRevision = 1 }, cancellationToken);
         _watching = Task.Run(() => WatchAsync(_watch));
         for (var w = 0; w < writers; w++)
@@ -83,6 +98,14 @@ internal sealed class FaultWorkload : IAsyncDisposable
         await _stop.CancelAsync();
         await Task.WhenAll(_tasks);
         var violations = new List<string>();
+        violations.AddRange(await _locks.StopAndVerifyAsync(cancellationToken));
+        if (_lease is not null)
+        {
+            if (_lease.LeaseLost.IsCancellationRequested) violations.Add($"the SDK reports lease {_lease.LeaseId:x} (TTL {LeaseTtl.TotalSeconds:F0} s, kept alive) lost");
+            var ttl = await _client.Lease.TimeToLiveAsync(_lease.LeaseId, keys: true, cancellationToken);
+            if (ttl.TtlSeconds <= 0) violations.Add($"lease {_lease.LeaseId:x} (kept alive by the SDK) did not outlive the fault: TTL {ttl.TtlSeconds}");
+            if (await _client.Kv.GetAsync(LeaseKey, cancellationToken: cancellationToken) is null) violations.Add($"key {LeaseKey} on the kept-alive lease {_lease.LeaseId:x} is gone");
+        }
 
         var final = await _client.Kv.GetPrefixAsync(Prefix, cancellationToken: cancellationToken);
         var present = final.Kvs.ToDictionary(kv => kv.KeyString, kv => kv.ModRevision);
@@ -117,7 +140,11 @@ internal sealed class FaultWorkload : IAsyncDisposable
     }
 
     /// <summary>A one-line account of what ran, for failure messages.</summary>
-    public string Describe() => $"{_acknowledged.Count} acknowledged unique puts, {_unknownWrites} with unknown outcome, {_history.Count} hot-key operations, {_watchedRevisions.Count} watched events";
+    public string Describe() => $"{_acknowledged.Count} acknowledged unique puts, {_unknownWrites} with unknown outcome, {_history.Count} hot-key operations ({_history.Count(o => o.OutcomeUnknown)} unknown), {_watchedRevisions.Count} watched events; {_locks.Describe()}";
+
+    /// <summary>The last hot-key operations, one a line (client, operation, result, call and return ticks), for failure messages.</summary>
+    public string HistoryTail(int count) => string.Join("\n    ", _history.OrderBy(o => o.Call).TakeLast(count).Select(o =>
+        $"c{o.ClientId} {o.Input.Op} {o.Input.Key}{(o.Input.Value is null ? "" : "=" + o.Input.Value)} -> {(o.OutcomeUnknown ? "unknown" : o.Output ?? "(none)")} [{o.Call}..{o.Return}]"));
 
     private async Task WatchAsync(IWatchSubscription watch)
     {
@@ -181,6 +208,7 @@ internal sealed class FaultWorkload : IAsyncDisposable
     {
         await _stop.CancelAsync();
         if (_watch is not null) await _watch.DisposeAsync();
+        if (_lease is not null) await _lease.DisposeAsync();
         await _client.DisposeAsync();
         _stop.Dispose();
     }

@@ -136,6 +136,7 @@ internal sealed class ServerHost : IAsyncDisposable
         var node = new CoordinationNode(options, identity, raftHost, stateMachine, leaseExpiry, new LeaseIdGenerator(new Random()))
         {
             LeaderRenewer = transport.RenewOnLeaderAsync,
+            LeaderRemaining = transport.RemainingOnLeaderAsync,
         };
         // Keep-alives went to the previous leader: a new leader gives every lease its full TTL again.
         raftHost.BecameLeader = leaseExpiry.RenewAll;

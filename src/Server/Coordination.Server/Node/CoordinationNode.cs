@@ -202,6 +202,24 @@ internal sealed partial class CoordinationNode : IConcurrencyStore
     }
 
     /// <summary>
+    /// <see cref="LeaseTimeToLive"/>, with the remaining TTL taken from the leader when this member
+    /// follows: only the leader's expiry schedule is renewed by keep-alives (etcd forwards this call
+    /// to the leader too).
+    /// </summary>
+    public async Task<LeaseTimeToLiveResponse> LeaseTimeToLiveAsync(LeaseTimeToLiveRequest request, CancellationToken cancellationToken)
+    {
+        var response = LeaseTimeToLive(request);
+        if (!_host.IsMultiMember || _host.Leader == Identity.MemberId || LeaderRemaining is null || response.TTL == -1) return response;
+        var remaining = await LeaderRemaining(_host.Leader, request.ID, cancellationToken).ConfigureAwait(false);
+        if (remaining == -1) return new LeaseTimeToLiveResponse { ID = request.ID, Header = response.Header, TTL = -1 };
+        response.TTL = remaining;
+        return response;
+    }
+
+    /// <summary>Asks the leader for a lease's remaining TTL (the peer transport); set when the member serves peers.</summary>
+    internal Func<ulong, long, CancellationToken, Task<long>>? LeaderRemaining { get; set; }
+
+    /// <summary>
     /// Remaining TTL (whole seconds, from the expiry schedule), granted TTL and, when asked, the
     /// attached keys. An unknown lease answers TTL -1, not an error, as etcd does.
     /// </summary>

@@ -34,6 +34,9 @@ internal sealed class PeerService(CoordinationNode node, IHostApplicationLifetim
     public override Task<LeaseRenewResponse> LeaseRenew(LeaseRenewRequest request, ServerCallContext context) =>
         Task.FromResult(new LeaseRenewResponse { Ttl = node.LeaseKeepAlive(new Etcdserverpb.LeaseKeepAliveRequest { ID = request.Id }).TTL });
 
+    public override Task<LeaseRemainingResponse> LeaseRemaining(LeaseRemainingRequest request, ServerCallContext context) =>
+        Task.FromResult(new LeaseRemainingResponse { Ttl = node.LeaseTimeToLive(new Etcdserverpb.LeaseTimeToLiveRequest { ID = request.Id }).TTL });
+
     public override Task<ClusterResponse> Cluster(ClusterRequest request, ServerCallContext context) =>
         Task.FromResult(node.PeerCluster());
 }

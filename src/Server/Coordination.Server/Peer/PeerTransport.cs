@@ -76,6 +76,23 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
         }
     }
 
+    /// <summary>A lease's remaining TTL in seconds on the leader's expiry schedule (-1 when the leader does not know it).</summary>
+    public async Task<long> RemainingOnLeaderAsync(ulong leader, long leaseId, CancellationToken cancellationToken)
+    {
+        var url = PeerUrl(leader) ?? throw Errors.EtcdErrors.NoLeader.ToException();
+        var channel = _requestChannels.GetOrAdd(url.GetLeftPart(UriPartial.Authority), u => Grpc.Net.Client.GrpcChannel.ForAddress(u));
+        try
+        {
+            var response = await new Protocol.Peer.PeerClient(channel).LeaseRemainingAsync(new Protocol.LeaseRemainingRequest { Id = leaseId },
+                deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken).ConfigureAwait(false);
+            return response.Ttl;
+        }
+        catch (Grpc.Core.RpcException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Errors.EtcdErrors.LeaderChanged.ToException();
+        }
+    }
+
     /// <summary>Closes every stream.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -31,7 +31,7 @@ internal sealed class LeaseService(CoordinationNode node) : Etcdserverpb.Lease.L
     }
 
     public override Task<LeaseTimeToLiveResponse> LeaseTimeToLive(LeaseTimeToLiveRequest request, ServerCallContext context) =>
-        Task.FromResult(node.LeaseTimeToLive(request));
+        node.LeaseTimeToLiveAsync(request, context.CancellationToken);
 
     public override Task<LeaseLeasesResponse> LeaseLeases(LeaseLeasesRequest request, ServerCallContext context) =>
         Task.FromResult(node.LeaseLeases());
