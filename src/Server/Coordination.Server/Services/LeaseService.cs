@@ -21,7 +21,8 @@ internal sealed class LeaseService(CoordinationNode node, IHostApplicationLifeti
         var cancellationToken = ended.Token;
         try
         {
-            while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
+            // grpc-dotnet's server-side MoveNext does not always end a pending read on cancellation: stop waiting for it.
+            while (await requestStream.MoveNext(cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false))
             {
                 await responseStream.WriteAsync(await node.LeaseKeepAliveAsync(requestStream.Current, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             }

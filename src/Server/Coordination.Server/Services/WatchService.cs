@@ -68,7 +68,8 @@ internal sealed class WatchService(WatchHub hub, CoordinationNode node, ServerOp
     {
         try
         {
-            return await requestStream.MoveNext(cancellationToken).ConfigureAwait(false);
+            // grpc-dotnet's server-side MoveNext does not always end a pending read on cancellation: stop waiting for it.
+            return await requestStream.MoveNext(cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (IOException)
         {
