@@ -31,6 +31,7 @@ internal sealed class FaultWorkload : IAsyncDisposable
     private IWatchSubscription? _watch;
     private Task? _watching;
     private readonly LockWorkload _locks;
+    private readonly ElectionWorkload _elections;
     private ILeaseKeepAlive? _lease;
     private int _unknownWrites;
     private int _hotEvents;
@@ -42,8 +43,15 @@ internal sealed class FaultWorkload : IAsyncDisposable
             Endpoints = [.. endpoints.Select(e => e.ToString().TrimEnd('/'))],
             CallTimeout = TimeSpan.FromSeconds(3),
             EndpointCooldown = TimeSpan.FromSeconds(1),
+            // A paused member never answers nor breaks the connection: HTTP/2 pings (as etcdctl's
+            // --keepalive-time/--keepalive-timeout) let the lease keep-alive stream leave it in ~4 s
+            // instead of the defaults' 15 s, which equal the sessions' TTL.
+            KeepAlivePingDelay = TimeSpan.FromSeconds(2),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(2),
         });
         _locks = new LockWorkload(_client, LeaseTtl);
+        // A hand-over waits at most for a lost session to expire (its TTL), plus the fault's election.
+        _elections = new ElectionWorkload(_client, LeaseTtl, LeaseTtl + TimeSpan.FromSeconds(10));
     }
 
     /// <summary>The TTL of the workload's lease and lock sessions: longer than any fault's outage.</summary>
@@ -66,6 +74,7 @@ internal sealed class FaultWorkload : IAsyncDisposable
         _lease = await _client.Lease.GrantAndKeepAliveAsync((long)LeaseTtl.TotalSeconds, cancellationToken);
         await _client.Kv.PutAsync(LeaseKey, "kept alive", new PutOptions { Lease = _lease.LeaseId }, cancellationToken);
         _locks.Start(lockContenders, _stop.Token);
+        _elections.Start(lockContenders > 0 ? 2 : 0, _stop.Token);
         _watch = await _client.Watch.WatchPrefixAsync(Prefix, new WatchOptions { StartRevision = 1 }, cancellationToken);
         _watching = Task.Run(() => WatchAsync(_watch));
         for (var w = 0; w < writers; w++)
@@ -99,6 +108,7 @@ internal sealed class FaultWorkload : IAsyncDisposable
         await Task.WhenAll(_tasks);
         var violations = new List<string>();
         violations.AddRange(await _locks.StopAndVerifyAsync(cancellationToken));
+        violations.AddRange(await _elections.StopAndVerifyAsync());
         if (_lease is not null)
         {
             if (_lease.LeaseLost.IsCancellationRequested) violations.Add($"the SDK reports lease {_lease.LeaseId:x} (TTL {LeaseTtl.TotalSeconds:F0} s, kept alive) lost");
@@ -140,7 +150,7 @@ internal sealed class FaultWorkload : IAsyncDisposable
     }
 
     /// <summary>A one-line account of what ran, for failure messages.</summary>
-    public string Describe() => $"{_acknowledged.Count} acknowledged unique puts, {_unknownWrites} with unknown outcome, {_history.Count} hot-key operations ({_history.Count(o => o.OutcomeUnknown)} unknown), {_watchedRevisions.Count} watched events; {_locks.Describe()}";
+    public string Describe() => $"{_acknowledged.Count} acknowledged unique puts, {_unknownWrites} with unknown outcome, {_history.Count} hot-key operations ({_history.Count(o => o.OutcomeUnknown)} unknown), {_watchedRevisions.Count} watched events; {_locks.Describe()}; {_elections.Describe()}";
 
     /// <summary>The last hot-key operations, one a line (client, operation, result, call and return ticks), for failure messages.</summary>
     public string HistoryTail(int count) => string.Join("\n    ", _history.OrderBy(o => o.Call).TakeLast(count).Select(o =>

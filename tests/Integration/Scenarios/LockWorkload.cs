@@ -19,19 +19,14 @@ internal sealed class LockWorkload(ICoordinationClient client, TimeSpan sessionT
     private const string CounterKey = "fwl/counter";
 
     private readonly ICoordinationConcurrency _concurrency = CoordinationConcurrency.Create(client);
-    private readonly object _gate = new();
-    private readonly List<string> _violations = [];
-    private readonly List<long> _tokens = [];
+    private readonly GrantLog _grants = new("lock");
     private readonly List<Task> _tasks = [];
-    private IMutexHandle? _holder;
-    private long _lastToken;
-    private string? _lastKey;
     private int _acknowledgedIncrements;
     private int _unknownIncrements;
     private int _lostSessions;
 
     /// <summary>Lock grants so far.</summary>
-    public int Grants { get { lock (_gate) return _tokens.Count; } }
+    public int Grants => _grants.Count;
 
     public void Start(int contenders, CancellationToken stop)
     {
@@ -42,7 +37,7 @@ internal sealed class LockWorkload(ICoordinationClient client, TimeSpan sessionT
     {
         await Task.WhenAll(_tasks);
         var violations = new List<string>();
-        lock (_gate) violations.AddRange(_violations);
+        violations.AddRange(_grants.Violations);
         var counter = await client.Kv.GetAsync(CounterKey, cancellationToken: cancellationToken);
         var count = counter is null ? 0 : Parse(counter.ValueString).Count;
         if (count < _acknowledgedIncrements || count > _acknowledgedIncrements + _unknownIncrements)
@@ -54,7 +49,7 @@ internal sealed class LockWorkload(ICoordinationClient client, TimeSpan sessionT
 
     public string Describe()
     {
-        lock (_gate) return $"{_tokens.Count} lock grants (tokens {string.Join(",", _tokens.TakeLast(8))}…), {_acknowledgedIncrements} guarded increments, {_unknownIncrements} unknown, {_lostSessions} sessions lost";
+        return $"{_grants.Count} lock grants (tokens …{_grants.Tail}), {_acknowledgedIncrements} guarded increments, {_unknownIncrements} unknown, {_lostSessions} sessions lost";
     }
 
     private async Task ContendAsync(CancellationToken stop)
@@ -99,31 +94,14 @@ internal sealed class LockWorkload(ICoordinationClient client, TimeSpan sessionT
 
     private async Task HoldAsync(IMutexHandle handle, CancellationToken stop)
     {
-        lock (_gate)
-        {
-            if (_holder is { } other && !other.HandleLostToken.IsCancellationRequested && !handle.HandleLostToken.IsCancellationRequested)
-            {
-                _violations.Add($"lock granted with token {handle.FencingToken} while token {other.FencingToken} still held it");
-            }
-            // A contender whose release failed (unknown outcome during the fault) still owns its key, and
-            // locking again on the same session re-acquires that very key: the same token, the same holder.
-            var reacquired = handle.FencingToken == _lastToken && handle.Key == _lastKey;
-            if (_tokens.Count > 0 && handle.FencingToken <= _tokens[^1] && !reacquired)
-            {
-                _violations.Add($"fencing token {handle.FencingToken} granted after {_tokens[^1]}: not increasing");
-            }
-            _tokens.Add(handle.FencingToken);
-            _lastToken = handle.FencingToken;
-            _lastKey = handle.Key;
-            _holder = handle;
-        }
+        var grant = _grants.Granted(handle.Key, handle.FencingToken, handle.HandleLostToken);
         try
         {
             var current = await client.Kv.GetAsync(CounterKey, cancellationToken: CancellationToken.None);
             var (token, count) = current is null ? (0L, 0) : Parse(current.ValueString);
             if (token > handle.FencingToken && !handle.HandleLostToken.IsCancellationRequested)
             {
-                lock (_gate) _violations.Add($"holder with token {handle.FencingToken} read the counter written under newer token {token}");
+                _grants.Violation($"holder with token {handle.FencingToken} read the counter written under newer token {token}");
             }
             try
             {
@@ -131,7 +109,7 @@ internal sealed class LockWorkload(ICoordinationClient client, TimeSpan sessionT
                     .If(Compare.ModRevision(CounterKey).Equal(current?.ModRevision ?? 0))
                     .Then(TxnOp.Put(CounterKey, $"{handle.FencingToken}:{count + 1}")), CancellationToken.None);
                 if (result.Succeeded) Interlocked.Increment(ref _acknowledgedIncrements);
-                else lock (_gate) _violations.Add($"holder with token {handle.FencingToken}: the counter changed between its read and its write");
+                else if (!handle.HandleLostToken.IsCancellationRequested) _grants.Violation($"holder with token {handle.FencingToken}: the counter changed between its read and its write");
             }
             catch (LockNotHeldException)
             {
@@ -145,7 +123,7 @@ internal sealed class LockWorkload(ICoordinationClient client, TimeSpan sessionT
         finally
         {
             // No longer using the resource: from here another holder is legitimate.
-            lock (_gate) if (ReferenceEquals(_holder, handle)) _holder = null;
+            _grants.Released(grant);
             await handle.DisposeAsync();
         }
         await Task.Delay(5, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

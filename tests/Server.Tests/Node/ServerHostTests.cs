@@ -112,4 +112,26 @@ public sealed class ServerHostTests : IDisposable
         await maintenance.AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Deactivate, Alarm = AlarmType.Nospace }, cancellationToken: ct);
         await kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("again"), Value = ByteString.CopyFromUtf8("ok") }, cancellationToken: ct);
     }
+
+    [Fact]
+    public async Task Stopping_ends_open_watch_and_keep_alive_streams_instead_of_waiting_for_them()
+    {
+        var port = FreePort();
+        var ct = TestContext.Current.CancellationToken;
+        var server = await ServerHost.StartAsync(Options(port), TimeProvider.System, ct);
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+        using var watch = new Etcdserverpb.Watch.WatchClient(channel).Watch(cancellationToken: ct);
+        await watch.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = ByteString.CopyFromUtf8("k") } }, ct);
+        Assert.True(await watch.ResponseStream.MoveNext(ct));
+        var leases = new Etcdserverpb.Lease.LeaseClient(channel);
+        var granted = await leases.LeaseGrantAsync(new LeaseGrantRequest { TTL = 30 }, cancellationToken: ct);
+        using var keepAlive = leases.LeaseKeepAlive(cancellationToken: ct);
+        await keepAlive.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = granted.ID }, ct);
+        Assert.True(await keepAlive.ResponseStream.MoveNext(ct));
+
+        // Without ending them, shutdown waits for these streams until the host's 30 s timeout.
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        await server.DisposeAsync();
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(5), $"stopping took {stopping.Elapsed.TotalSeconds:F1} s with a watch and a keep-alive stream open");
+    }
 }

@@ -5,7 +5,7 @@ using Grpc.Core;
 namespace Coordination.Server.Services;
 
 /// <summary>etcd's Lease service: a thin adapter over <see cref="CoordinationNode"/>.</summary>
-internal sealed class LeaseService(CoordinationNode node) : Etcdserverpb.Lease.LeaseBase
+internal sealed class LeaseService(CoordinationNode node, IHostApplicationLifetime lifetime) : Etcdserverpb.Lease.LeaseBase
 {
     public override Task<LeaseGrantResponse> LeaseGrant(LeaseGrantRequest request, ServerCallContext context) =>
         node.LeaseGrantAsync(request, context.CancellationToken);
@@ -16,10 +16,13 @@ internal sealed class LeaseService(CoordinationNode node) : Etcdserverpb.Lease.L
     /// <summary>One stream renews any number of leases: exactly one response per request, in order.</summary>
     public override async Task LeaseKeepAlive(IAsyncStreamReader<LeaseKeepAliveRequest> requestStream, IServerStreamWriter<LeaseKeepAliveResponse> responseStream, ServerCallContext context)
     {
-        var cancellationToken = context.CancellationToken;
+        // A keep-alive stream never ends by itself: end it when the member stops, or shutdown waits for it.
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        var cancellationToken = ended.Token;
         try
         {
-            while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
+            // grpc-dotnet's server-side MoveNext does not always end a pending read on cancellation: stop waiting for it.
+            while (await requestStream.MoveNext(cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false))
             {
                 await responseStream.WriteAsync(await node.LeaseKeepAliveAsync(requestStream.Current, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             }
@@ -27,6 +30,10 @@ internal sealed class LeaseService(CoordinationNode node) : Etcdserverpb.Lease.L
         catch (IOException) when (cancellationToken.IsCancellationRequested)
         {
             // The client went away (etcdctl exits without closing its stream): nothing to answer.
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // This member is stopping: the client renews through another member.
         }
     }
 

@@ -12,12 +12,13 @@ namespace Coordination.Server.Services;
 /// requests into hub calls; the send loop drains the stream's buffer, stamps headers and
 /// fragments large responses for watchers that asked for it.
 /// </summary>
-internal sealed class WatchService(WatchHub hub, CoordinationNode node, ServerOptions options, AuthGate auth) : Etcdserverpb.Watch.WatchBase
+internal sealed class WatchService(WatchHub hub, CoordinationNode node, ServerOptions options, AuthGate auth, IHostApplicationLifetime lifetime) : Etcdserverpb.Watch.WatchBase
 {
     public override async Task Watch(IAsyncStreamReader<WatchRequest> requestStream, IServerStreamWriter<WatchResponse> responseStream, ServerCallContext context)
     {
         using var stream = hub.OpenStream();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        // A watch stream never ends by itself: end it when the member stops, or shutdown waits for it.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         Task sending = SendAsync(stream, responseStream, stop.Token);
         try
         {
@@ -67,7 +68,8 @@ internal sealed class WatchService(WatchHub hub, CoordinationNode node, ServerOp
     {
         try
         {
-            return await requestStream.MoveNext(cancellationToken).ConfigureAwait(false);
+            // grpc-dotnet's server-side MoveNext does not always end a pending read on cancellation: stop waiting for it.
+            return await requestStream.MoveNext(cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (IOException)
         {
