@@ -36,7 +36,8 @@ ensure_docker() {
       || { log "could not install docker.io; the container tests will fail"; return; }
   fi
   if DOCKER_API_VERSION="${DOCKER_API_VERSION:-1.41}" docker info >/dev/null 2>&1; then return; fi
-  if ! pgrep -x dockerd >/dev/null 2>&1; then as_root rm -f /var/run/docker.pid; fi
+  # (Checked through /proc: procps, which has pgrep, is not on every clean machine.)
+  if ! grep -qsx dockerd /proc/[0-9]*/comm; then as_root rm -f /var/run/docker.pid; fi
   log "starting dockerd"
   as_root sh -c 'nohup dockerd >/tmp/dockerd.log 2>&1 &'
   for _ in $(seq 1 60); do

@@ -89,8 +89,7 @@ internal sealed class EtcdctlSession : IAsyncDisposable
 
         if (interrupt && !_process.HasExited)
         {
-            using var signal = Process.Start(new ProcessStartInfo("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false });
-            if (signal is not null) await signal.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            Signals.Interrupt(_process);
         }
 
         bool killed = false;

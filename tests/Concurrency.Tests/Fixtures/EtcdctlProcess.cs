@@ -71,8 +71,7 @@ internal sealed class EtcdctlProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            using var kill = Process.Start(new ProcessStartInfo("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
-            await kill.WaitForExitAsync(cancellationToken);
+            Signals.Interrupt(_process);
         }
 
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
