@@ -144,6 +144,10 @@ internal sealed class ServerHost : IAsyncDisposable
         // A single voter leads from start-up: every lease gets its full TTL again, then expires on this clock.
         leaseExpiry.Start(node.RevokeExpiredAsync);
 
+        // Streams that never end by themselves (watch, keep-alive) are ended when the member stops, but a
+        // read grpc-dotnet leaves pending can still hold a request open; bound the wait for requests so a
+        // stopping member never waits the host's default 30 s (Docker kills after 10 s).
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton(time);
