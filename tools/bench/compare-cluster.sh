@@ -2,12 +2,14 @@
 # Side-by-side benchmark of a 3-member real etcd 3.4 cluster and a 3-member cluster of our server:
 # same machine, same run, same load generator (tools/Benchmark), fresh data dirs, loopback only.
 #
-#   tools/bench/compare-cluster.sh [--targets etcd,ours] [--no-build] [--failovers N]
+#   tools/bench/compare-cluster.sh [--targets etcd,ours] [--no-build] [--failovers N] [--warmup SECONDS]
 #
 # Per target: start three members with etcd's cluster flags (default heartbeat 100 ms, election
 # timeout 1000 ms for both), wait for a leader, run the cases with the client spread over all three
 # endpoints, then measure leader failover N times: SIGKILL the leader, time until a put through the
-# survivors succeeds, restart the killed member and wait until it serves again.
+# survivors succeeds, restart the killed member and wait until it serves again. Before each measured
+# case the same case runs unrecorded for --warmup seconds (default 5, 0 for none), on both targets
+# alike, so the measurement sees a .NET server's steady state rather than its tiered JIT at work.
 # Raw outputs and logs go to artifacts/bench/results/<timestamp>-cluster/ (git-ignored).
 set -uo pipefail
 
@@ -18,6 +20,7 @@ RESULTS="$ART/results/$STAMP-cluster"
 TARGETS="etcd,ours"
 BUILD=1
 FAILOVERS=5
+WARMUP=5
 CASES=(
   "put-c1|--conns 1 --clients 1 --total 5000 put --val-size 256"
   "put-c64|--conns 8 --clients 64 --total 30000 put --val-size 256"
@@ -30,7 +33,8 @@ while [ $# -gt 0 ]; do
     --targets) TARGETS="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --failovers) FAILOVERS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --warmup) WARMUP="$2"; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare-cluster.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -118,6 +122,11 @@ run_target() {
   etcdctl --endpoints="$(endpoints "$t")" put foo bar >/dev/null
   for c in "${CASES[@]}"; do
     name="${c%%|*}"; args="${c#*|}"; raw="$RESULTS/$t-$name.txt"
+    if [ "$WARMUP" != 0 ]; then
+      # shellcheck disable=SC2086
+      timeout -k 10 300 dotnet "$BENCH_DLL" --endpoints "$(endpoints "$t")" --duration "$WARMUP" $args >"$RESULTS/$t-$name.warmup.txt" 2>&1
+      log "$t $name warm-up: $(tail -n 1 "$RESULTS/$t-$name.warmup.txt")"
+    fi
     LOADAVG[$t$name]="$(cut -d' ' -f1 /proc/loadavg)"
     # shellcheck disable=SC2086
     timeout -k 10 300 dotnet "$BENCH_DLL" --endpoints "$(endpoints "$t")" $args >"$raw" 2>"$RESULTS/$t-$name.err"
@@ -149,7 +158,7 @@ OUT="$RESULTS/compare-cluster.md"
 {
   echo "# 3-member clusters: Coordination vs etcd"
   echo
-  echo "- Run: $STAMP (UTC), \`tools/bench/compare-cluster.sh --targets $TARGETS --failovers $FAILOVERS\`; ours at commit $(git -C "$ROOT" rev-parse --short HEAD)"
+  echo "- Run: $STAMP (UTC), \`tools/bench/compare-cluster.sh --targets $TARGETS --failovers $FAILOVERS --warmup $WARMUP\` (each case first runs unrecorded for $WARMUP s); ours at commit $(git -C "$ROOT" rev-parse --short HEAD)"
   echo "- Three members per target on loopback, default timing flags (heartbeat 100 ms, election timeout 1000 ms); the benchmark's channels are spread over the three endpoints."
   for t in "${TLIST[@]}"; do [ -n "${FAIL[$t]:-}" ] && echo "- $t: FAILED: ${FAIL[$t]}"; done
   echo

@@ -3,7 +3,11 @@
 # (tools/Benchmark), a fresh data dir per target. Writes a markdown table with both results and ours/etcd ratios.
 #
 #   tools/bench/compare.sh [--targets etcd,ours] [--cases LIST|all] [--with-1m] [--out FILE]
-#                          [--case-timeout SECONDS] [--no-build] [--list-cases]
+#                          [--case-timeout SECONDS] [--warmup SECONDS] [--no-build] [--list-cases]
+#
+# Before each measured case, the same case runs unrecorded for --warmup seconds (default 5, 0 for none) on
+# both targets alike: a .NET server compiles its hot paths to optimized code in its first seconds of load
+# (tiered JIT), and a run right after start-up measures that rather than the steady state.
 #
 # Everything listens on 127.0.0.1 only, on free ports. Every process started here is stopped by PID on exit,
 # and every step is bounded in time. A target that fails to build or start is reported, not fatal.
@@ -19,6 +23,7 @@ CASES_ARG="default"
 WITH_1M=0
 OUT=""
 CASE_TIMEOUT=300
+WARMUP=5
 BUILD=1
 READY_TIMEOUT=60
 RESTART_READY_TIMEOUT=600
@@ -39,7 +44,7 @@ ALL_CASES=(
 )
 DEFAULT_CASES="put-c1,put-c64,range-l-c64,range-s-c64,txn-put-c64"
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -48,6 +53,7 @@ while [ $# -gt 0 ]; do
     --with-1m) WITH_1M=1; shift ;;
     --out) OUT="$2"; shift 2 ;;
     --case-timeout) CASE_TIMEOUT="$2"; shift 2 ;;
+    --warmup) WARMUP="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --list-cases) printf '%s\n' "${ALL_CASES[@]}"; exit 0 ;;
     -h|--help) usage; exit 0 ;;
@@ -237,6 +243,12 @@ run_target() {
   for c in "${SELECTED[@]}"; do
     name="${c%%|*}"; args="${c#*|}"
     if ! kill -0 "$pid" 2>/dev/null; then RES["$target|$name"]="failed (server exited)"; continue; fi
+    if [ "$WARMUP" != 0 ]; then
+      # shellcheck disable=SC2086
+      timeout -k 10 "$CASE_TIMEOUT" dotnet "$BENCH_DLL" --endpoints "http://127.0.0.1:$cport" --duration "$WARMUP" $args \
+        >"$RESULTS/$target-$name.warmup.txt" 2>&1
+      log "$target $name warm-up: $(tail -n 1 "$RESULTS/$target-$name.warmup.txt")"
+    fi
     # shellcheck disable=SC2086
     run_bench "$target" "$name" "$cport" "$CASE_TIMEOUT" $args
   done
@@ -288,7 +300,7 @@ cell() { # result, key
 {
   echo "# Coordination vs etcd: side-by-side benchmark"
   echo
-  echo "- Run: $STAMP (UTC), \`tools/bench/compare.sh --targets $TARGETS --cases $CASES_ARG$([ "$WITH_1M" = 1 ] && echo ' --with-1m')\`"
+  echo "- Run: $STAMP (UTC), \`tools/bench/compare.sh --targets $TARGETS --cases $CASES_ARG$([ "$WITH_1M" = 1 ] && echo ' --with-1m') --warmup $WARMUP\` (each case first runs unrecorded for $WARMUP s)"
   echo "- Machine: $(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/^Mem:/ { print $2 " GiB RAM" }'), $(uname -sr)"
   echo "- etcd: $([ -n "$ETCD_BIN" ] && "$ETCD_BIN" --version 2>/dev/null | head -1 | sed 's/etcd Version: //') ($ETCD_BIN); ours: commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ' + uncommitted changes in src/')"
   echo "- Load generator: tools/Benchmark (Release), on the same 2 cores as the server. Raw outputs: \`${RESULTS#"$ROOT"/}\`"

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Coordination.Raft;
 using Coordination.Raft.Protocol;
 using Coordination.Server.Errors;
@@ -11,7 +10,7 @@ namespace Coordination.Server.Node;
 
 /// <summary>
 /// The node loop: the only place where consensus meets threads, timers, disks and the network. One
-/// task drains proposals, ticks, peer messages and requests, hands them to the pure
+/// thread of its own drains proposals, ticks, peer messages and requests, hands them to the pure
 /// <see cref="RaftNode"/>, and carries out each <see cref="Ready"/> in order: install a snapshot
 /// received from the leader; append entries and hard state to the write-ahead log and fsync once
 /// for everything drained together (group commit); only then send the batch's messages to peers
@@ -31,7 +30,7 @@ internal sealed class RaftHost : IAsyncDisposable
     private readonly Snapshotter _snapshotter;
     private readonly IPeerSender? _peers;
     private readonly ProposalRegistry _registry;
-    private readonly Channel<object?> _inbox = Channel.CreateUnbounded<object?>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly NodeInbox _inbox = new();
     private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<ByteString, ReadRequest> _readsAwaitingIndex = new();
     private readonly List<(ulong Index, ReadRequest Request)> _readsAwaitingApply = new();
@@ -40,7 +39,7 @@ internal sealed class RaftHost : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ITimer _ticker;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Task _loop;
+    private readonly TaskCompletionSource _loopEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _nextReadId;
     private volatile Exception? _fatal;
     private volatile bool _multiMember;
@@ -71,8 +70,8 @@ internal sealed class RaftHost : IAsyncDisposable
             // Entries beyond the commit index may never commit; only those committed are replayed now.
             _startupIndex = _raft.Commit;
         }
-        _ticker = time.CreateTimer(_ => _inbox.Writer.TryWrite(null), null, tickInterval, tickInterval);
-        _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        _ticker = time.CreateTimer(_ => _inbox.TryWrite(null), null, tickInterval, tickInterval);
+        new Thread(Run) { IsBackground = true, Name = "node loop" }.Start();
     }
 
     /// <summary>This member's id.</summary>
@@ -122,7 +121,7 @@ internal sealed class RaftHost : IAsyncDisposable
     public async Task<StateImage> CaptureImageAsync(CancellationToken cancellationToken)
     {
         var request = new TaskCompletionSource<StateImage>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_inbox.Writer.TryWrite(request)) throw EtcdErrors.Stopped.ToException();
+        if (!_inbox.TryWrite(request)) throw EtcdErrors.Stopped.ToException();
         return await request.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -152,7 +151,7 @@ internal sealed class RaftHost : IAsyncDisposable
 
     private async Task<ApplyResult> WaitAppliedAsync(ulong id, Task<ApplyResult> applied, object proposal, CancellationToken cancellationToken)
     {
-        if (!_inbox.Writer.TryWrite(proposal))
+        if (!_inbox.TryWrite(proposal))
         {
             _registry.Forget(id);
             throw EtcdErrors.Stopped.ToException();
@@ -190,7 +189,7 @@ internal sealed class RaftHost : IAsyncDisposable
         System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(8), id);
         var context = ByteString.CopyFrom(bytes);
         var request = new ReadRequest(context);
-        if (!_inbox.Writer.TryWrite(request)) throw EtcdErrors.Stopped.ToException();
+        if (!_inbox.TryWrite(request)) throw EtcdErrors.Stopped.ToException();
         try
         {
             await request.Done.Task.WaitAsync(_requestTimeout, cancellationToken).ConfigureAwait(false);
@@ -208,33 +207,32 @@ internal sealed class RaftHost : IAsyncDisposable
     public async Task<(ulong Match, ulong LeaderLast)?> ProgressOfAsync(ulong peer, CancellationToken cancellationToken)
     {
         var query = new ProgressQuery(peer);
-        if (!_inbox.Writer.TryWrite(query)) throw EtcdErrors.Stopped.ToException();
+        if (!_inbox.TryWrite(query)) throw EtcdErrors.Stopped.ToException();
         return await query.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Hands a message from a peer to the core (any thread).</summary>
-    public void Deliver(Message message) => _inbox.Writer.TryWrite(message);
+    public void Deliver(Message message) => _inbox.TryWrite(message);
 
     /// <summary>The transport could not deliver to <paramref name="peer"/> (any thread).</summary>
-    public void ReportUnreachable(ulong peer) => _inbox.Writer.TryWrite(new PeerReport(peer, Unreachable: true, SnapshotSucceeded: false));
+    public void ReportUnreachable(ulong peer) => _inbox.TryWrite(new PeerReport(peer, Unreachable: true, SnapshotSucceeded: false));
 
     /// <summary>The transport finished sending a snapshot to <paramref name="peer"/> (any thread).</summary>
-    public void ReportSnapshot(ulong peer, bool succeeded) => _inbox.Writer.TryWrite(new PeerReport(peer, Unreachable: false, SnapshotSucceeded: succeeded));
+    public void ReportSnapshot(ulong peer, bool succeeded) => _inbox.TryWrite(new PeerReport(peer, Unreachable: false, SnapshotSucceeded: succeeded));
 
     /// <summary>Asks the core (on the leader) to hand leadership to <paramref name="transferee"/>.</summary>
-    public void TransferLeader(ulong transferee) => _inbox.Writer.TryWrite(new LeaderTransfer(transferee));
+    public void TransferLeader(ulong transferee) => _inbox.TryWrite(new LeaderTransfer(transferee));
 
-    private async Task RunAsync()
+    private void Run()
     {
-        var reader = _inbox.Reader;
         try
         {
             PublishStatus();
             ProcessReady();
-            while (await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
+            while (_inbox.WaitToRead(_stopping.Token))
             {
                 var drained = 0;
-                while (drained < MaxBatch && reader.TryRead(out var item))
+                while (drained < MaxBatch && _inbox.TryRead(out var item))
                 {
                     drained++;
                     Handle(item);
@@ -252,6 +250,10 @@ internal sealed class RaftHost : IAsyncDisposable
             _logger.LogCritical(ex, "node loop stopped: {Message}", ex.Message);
             _registry.FailAll(EtcdErrors.Stopped.ToException());
             _caughtUp.TrySetException(ex);
+        }
+        finally
+        {
+            _loopEnded.TrySetResult();
         }
     }
 
@@ -330,7 +332,7 @@ internal sealed class RaftHost : IAsyncDisposable
             }
             CompleteReads();
             PublishStatus();
-            if (ready.CommittedEntries.Count > 0) _snapshots.MaybeStart(_stateMachine, saved => _inbox.Writer.TryWrite(saved));
+            if (ready.CommittedEntries.Count > 0) _snapshots.MaybeStart(_stateMachine, saved => _inbox.TryWrite(saved));
         }
         // Reads whose leader went away are answered by the client's timeout; forget them here so
         // the table does not grow without bound.
@@ -425,13 +427,23 @@ internal sealed class RaftHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _ticker.DisposeAsync().ConfigureAwait(false);
-        _inbox.Writer.TryComplete();
+        _inbox.Complete();
         await _stopping.CancelAsync().ConfigureAwait(false);
-        try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        await _loopEnded.Task.ConfigureAwait(false);
         if (_fatal is null) await _snapshots.DrainAsync(_wal).ConfigureAwait(false);
         _registry.FailAll(EtcdErrors.Stopped.ToException());
         foreach (var read in _readsAwaitingIndex.Values) read.Done.TrySetException(EtcdErrors.Stopped.ToException());
         foreach (var (_, read) in _readsAwaitingApply) read.Done.TrySetException(EtcdErrors.Stopped.ToException());
+        // Whatever was queued as the loop stopped gets an answer too.
+        while (_inbox.TryRead(out var item))
+        {
+            switch (item)
+            {
+                case ReadRequest read: read.Done.TrySetException(EtcdErrors.Stopped.ToException()); break;
+                case ProgressQuery query: query.Done.TrySetException(EtcdErrors.Stopped.ToException()); break;
+                case TaskCompletionSource<StateImage> imageRequest: imageRequest.TrySetException(EtcdErrors.Stopped.ToException()); break;
+            }
+        }
         _stopping.Dispose();
     }
 
