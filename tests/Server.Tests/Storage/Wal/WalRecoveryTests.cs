@@ -113,7 +113,7 @@ public class WalRecoveryTests
     }
 
     [Fact]
-    public void ZeroedSpaceAfterTheLastRecordIsCutAway()
+    public void ZeroedSpaceAfterTheLastRecordIsUnusedSpaceNotATornTail()
     {
         using var dir = new TempDirectory();
         (string tail, long[] ends) = WriteTenSyncedEntries(dir.Path);
@@ -123,14 +123,23 @@ public class WalRecoveryTests
         }
 
         var logger = new ListLogger();
-        using (WriteAheadLog.Open(dir.Path, Options, logger, out WalReplay replay))
+        using (var wal = WriteAheadLog.Open(dir.Path, Options, logger, out WalReplay replay))
         {
             Assert.Equal(Entries.Range(1, 9, 1).Append(Entries.Make(10, 1)), replay.Entries);
-            Assert.Equal(8192, replay.DiscardedTailBytes);
-            Assert.Contains(logger.Lines, l => l.Message.Contains("zeroed", StringComparison.Ordinal));
+            Assert.Equal(0, replay.DiscardedTailBytes);
+            Assert.Equal(0, logger.Warnings);
+            Assert.Equal(ends[9] + 8192, new FileInfo(tail).Length);
+
+            // Appends go on into the zeros, where the records ended.
+            wal.Append(null, [Entries.Make(11, 1)]);
+            wal.Sync();
         }
 
-        Assert.Equal(ends[9], new FileInfo(tail).Length);
+        Assert.Equal(ends[9] + 8192, new FileInfo(tail).Length);
+        using (WriteAheadLog.Open(dir.Path, Options, logger, out WalReplay replay))
+        {
+            Assert.Equal(Entries.Range(1, 9, 1).Append(Entries.Make(10, 1)).Append(Entries.Make(11, 1)), replay.Entries);
+        }
     }
 
     [Fact]

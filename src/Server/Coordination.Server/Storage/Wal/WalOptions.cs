@@ -9,11 +9,11 @@ internal sealed class WalOptions
     public long SegmentSizeBytes { get; init; } = 64L * 1024 * 1024;
 
     /// <summary>
-    /// Reserve <see cref="SegmentSizeBytes"/> of disk space when a segment is created (default true).
-    /// Uses the <c>preallocationSize</c> of <see cref="File.OpenHandle"/>, which on Linux is
-    /// <c>fallocate(FALLOC_FL_KEEP_SIZE)</c>: blocks are reserved but the file length stays at what was
-    /// written, so running out of space surfaces when a segment is cut rather than in the middle of a
-    /// write, and readers never see preallocated zeros (they are handled anyway).
+    /// Create every segment at its full size, written with zeros and fsynced ahead of need by a
+    /// <see cref="SegmentPreparer"/> (default true): running out of space surfaces when a file is
+    /// prepared rather than in the middle of a write, and an fsync after an append flushes data
+    /// only, no file-system metadata. Readers take the zeros after the last record as unused space.
+    /// When false, segments grow with each write (tests use this for small, exact files).
     /// </summary>
     public bool PreallocateSegments { get; init; } = true;
 

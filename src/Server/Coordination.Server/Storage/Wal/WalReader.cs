@@ -109,7 +109,8 @@ internal sealed class WalReader
             if (last)
             {
                 TailLength = valid;
-                DiscardedBytes = length - valid;
+                // Zeros after the last record are the segment's preallocated space, not a loss.
+                DiscardedBytes = buffer.AsSpan(valid, length - valid).ContainsAnyExcept((byte)0) ? length - valid : 0;
             }
         }
 
@@ -307,6 +308,12 @@ internal sealed class WalReader
             {
                 throw new WalCorruptedException(segment.Path, offset, $"{what} in the middle of the log (a valid record follows at offset {follower})");
             }
+        }
+
+        if (kind == "zeroed space")
+        {
+            // The segment's preallocated remainder (or a batch that never reached the disk at all).
+            return;
         }
 
         _logger.LogWarning(

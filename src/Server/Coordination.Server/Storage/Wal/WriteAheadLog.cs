@@ -27,6 +27,7 @@ internal sealed class WriteAheadLog : IDisposable
     private readonly ILogger _logger;
     private readonly List<WalSegment> _segments;
     private readonly ArrayBufferWriter<byte> _buffer;
+    private readonly SegmentPreparer? _preparer;
     private SafeFileHandle? _lock;
     private SafeFileHandle? _tail;
     private long _tailLength;
@@ -44,6 +45,7 @@ internal sealed class WriteAheadLog : IDisposable
         _logger = logger;
         _segments = segments;
         _buffer = new ArrayBufferWriter<byte>(Math.Min(options.WriteBufferBytes, 64 * 1024));
+        _preparer = options.PreallocateSegments ? new SegmentPreparer(directory, options.SegmentSizeBytes) : null;
     }
 
     /// <summary>The directory holding the segments.</summary>
@@ -132,6 +134,8 @@ internal sealed class WriteAheadLog : IDisposable
             if (reader.DiscardedBytes > 0)
             {
                 RandomAccess.SetLength(wal._tail, reader.TailLength);
+                // Appends go on into written zeros, as in a segment from the preparer.
+                if (options.PreallocateSegments) WriteZeros(wal._tail, reader.TailLength, options.SegmentSizeBytes);
                 RandomAccess.FlushToDisk(wal._tail);
             }
 
@@ -148,6 +152,7 @@ internal sealed class WriteAheadLog : IDisposable
             }
 
             replay = new WalReplay(reader.HardState, reader.Snapshot, reader.Entries, reader.DiscardedBytes);
+            wal._preparer?.Start();
             return wal;
         }
         catch
@@ -321,6 +326,7 @@ internal sealed class WriteAheadLog : IDisposable
         finally
         {
             _disposed = true;
+            _preparer?.Dispose();
             _tail?.Dispose();
             _lock?.Dispose();
         }
@@ -367,16 +373,16 @@ internal sealed class WriteAheadLog : IDisposable
 
     /// <summary>
     /// Creates segment <paramref name="sequence"/> durably: header (and the current hard state, so
-    /// releasing older segments never loses it) written to a temporary file, fsynced, renamed into
-    /// place, directory fsynced; then opens it as the tail.
+    /// releasing older segments never loses it) written to a temporary file (the zero-filled one from
+    /// the <see cref="SegmentPreparer"/> when segments are preallocated), fsynced, renamed into place,
+    /// directory fsynced; then opens it as the tail and has the next file prepared.
     /// </summary>
     private void StartSegment(ulong sequence, ulong firstIndex)
     {
         string path = Path.Combine(_directory, WalSegment.FileName(sequence, firstIndex));
-        string temp = path + WalSegment.TempSuffix;
+        string temp = _preparer?.Take() ?? path + WalSegment.TempSuffix;
         EncodeSegmentStart(sequence, firstIndex);
-        long preallocate = _options.PreallocateSegments ? _options.SegmentSizeBytes : 0;
-        using (SafeFileHandle handle = File.OpenHandle(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, FileOptions.None, preallocate))
+        using (SafeFileHandle handle = File.OpenHandle(temp, _preparer is null ? FileMode.Create : FileMode.Open, FileAccess.ReadWrite, FileShare.None))
         {
             RandomAccess.Write(handle, _buffer.WrittenSpan, 0);
             RandomAccess.FlushToDisk(handle);
@@ -390,6 +396,16 @@ internal sealed class WriteAheadLog : IDisposable
         _tail = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
         _unsynced = false;
         _segments.Add(new WalSegment(sequence, firstIndex, path));
+        _preparer?.Start();
+    }
+
+    private static void WriteZeros(SafeFileHandle handle, long from, long to)
+    {
+        var zeros = new byte[64 * 1024];
+        for (long offset = from; offset < to; offset += zeros.Length)
+        {
+            RandomAccess.Write(handle, zeros.AsSpan(0, (int)Math.Min(zeros.Length, to - offset)), offset);
+        }
     }
 
     /// <summary>Encodes a segment header (chain restarts at 0, carrying the previous chain value)
