@@ -3,11 +3,14 @@ using Coordination.Integration.Tests.Containers;
 
 namespace Coordination.Integration.Tests.Scenarios;
 
-/// <summary>Negative control for <see cref="FaultWorkload"/>'s checks: a lost acknowledged write must be reported.</summary>
+/// <summary>
+/// Negative controls for <see cref="FaultWorkload"/>'s checks: a lost acknowledged write and a lost
+/// kept-alive lease must be reported.
+/// </summary>
 public sealed class FaultWorkloadCheckTests
 {
     [Fact]
-    public async Task An_acknowledged_write_deleted_behind_the_workloads_back_is_reported_lost()
+    public async Task An_acknowledged_write_deleted_and_the_kept_lease_revoked_behind_the_workloads_back_are_reported()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var cluster = await ContainerCluster.StartAsync(ClusterKind.Coordination, 1, ct);
@@ -19,9 +22,11 @@ public sealed class FaultWorkloadCheckTests
         await using (var saboteur = CoordinationClient.Create(cluster.Members[0].ClientUrl.ToString().TrimEnd('/')))
         {
             await saboteur.Kv.DeleteAsync(victim, cancellationToken: ct);
+            await saboteur.Lease.RevokeAsync(workload.KeptLeaseId, ct);
         }
 
         var violations = await workload.StopAndVerifyAsync(ct);
         Assert.Contains(violations, v => v.Contains(victim, StringComparison.Ordinal) && v.Contains("missing", StringComparison.Ordinal));
+        Assert.Contains(violations, v => v.Contains($"{workload.KeptLeaseId:x}", StringComparison.Ordinal) && v.Contains("did not outlive", StringComparison.Ordinal));
     }
 }
