@@ -132,9 +132,12 @@ internal sealed class TcpProxy : IAsyncDisposable
             _pairs.Remove((client, server));
         }
 
+        // A pump and DropAll can close the same pair at once: a disposed TcpClient has no socket
+        // (null), and one disposed after this read throws ObjectDisposedException below.
+        var socket = client.Client;
         try
         {
-            client.Client.LingerState = new LingerOption(true, 0); // RST, as a crashed peer
+            if (socket is not null) socket.LingerState = new LingerOption(true, 0); // RST, as a crashed peer
         }
         catch (Exception e) when (e is ObjectDisposedException or SocketException)
         {
