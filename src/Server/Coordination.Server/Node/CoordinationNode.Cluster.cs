@@ -139,7 +139,9 @@ internal sealed partial class CoordinationNode
 
     /// <summary>
     /// Publishes this member's name and client URLs through the log until the applied member table
-    /// holds them (etcd's publish): other members learn where to send clients.
+    /// holds them (etcd's publish): other members learn where to send clients. A member that joins
+    /// an existing cluster is not in its own table until the leader's snapshot or log reaches it, so
+    /// it waits for that; a removed member stops, which ends the wait.
     /// </summary>
     internal async Task PublishAttributesAsync(CancellationToken cancellationToken)
     {
@@ -148,7 +150,13 @@ internal sealed partial class CoordinationNode
         while (!cancellationToken.IsCancellationRequested)
         {
             var current = _stateMachine.Members.Get(Identity.MemberId);
-            if (current is null) return; // removed, or not yet added: nothing to publish
+            if (current is null)
+            {
+                // Not applied yet (it once returned here, and a member that started before the
+                // leader's snapshot reached it never published its client URLs).
+                await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
             if (current.Name == attributes.Name && current.ClientUrls.SequenceEqual(attributes.ClientUrls)) return;
             try
             {
