@@ -10,8 +10,8 @@ namespace Coordination.Server.Storage.Wal;
 /// Zeros, not <c>fallocate</c>: appending into blocks that are already written and already part of
 /// the file's length leaves <c>fsync</c> only data to flush. Into reserved but unwritten blocks, or
 /// past the end of the file, every fsync also commits a metadata change to the file system's
-/// journal. On this project's benchmark machine (ext4) that made a 300-byte append and fsync about
-/// a third slower at the median (0.13 ms against 0.10 ms), and a 1-client put about a sixth slower.
+/// journal. On this project's benchmark machine (ext4) that made a 300-byte append and fsync slower
+/// at the median (0.13-0.17 ms against 0.10 ms; docs/storage.md says how it was measured).
 /// Writing 64 MiB of zeros and syncing it takes about 30 ms, off the node loop.
 /// </remarks>
 internal sealed class SegmentPreparer : IDisposable
@@ -52,13 +52,19 @@ internal sealed class SegmentPreparer : IDisposable
 
     private void Prepare()
     {
-        var zeros = new byte[(int)Math.Min(ChunkBytes, _size)];
         using SafeFileHandle handle = File.OpenHandle(_path, FileMode.Create, FileAccess.ReadWrite, FileShare.None);
-        for (long offset = 0; offset < _size; offset += zeros.Length)
-        {
-            RandomAccess.Write(handle, zeros.AsSpan(0, (int)Math.Min(zeros.Length, _size - offset)), offset);
-        }
+        WriteZeros(handle, 0, _size);
         RandomAccess.FlushToDisk(handle);
+    }
+
+    /// <summary>Writes zeros into <paramref name="handle"/> from offset <paramref name="from"/> up to <paramref name="to"/> (no fsync).</summary>
+    public static void WriteZeros(SafeFileHandle handle, long from, long to)
+    {
+        var zeros = new byte[(int)Math.Clamp(to - from, 0, ChunkBytes)];
+        for (long offset = from; offset < to; offset += zeros.Length)
+        {
+            RandomAccess.Write(handle, zeros.AsSpan(0, (int)Math.Min(zeros.Length, to - offset)), offset);
+        }
     }
 
     /// <summary>Waits for a preparation in progress, so nothing writes into the directory afterwards.</summary>

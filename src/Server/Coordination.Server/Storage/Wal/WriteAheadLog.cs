@@ -135,7 +135,7 @@ internal sealed class WriteAheadLog : IDisposable
             {
                 RandomAccess.SetLength(wal._tail, reader.TailLength);
                 // Appends go on into written zeros, as in a segment from the preparer.
-                if (options.PreallocateSegments) WriteZeros(wal._tail, reader.TailLength, options.SegmentSizeBytes);
+                if (options.PreallocateSegments) SegmentPreparer.WriteZeros(wal._tail, reader.TailLength, options.SegmentSizeBytes);
                 RandomAccess.FlushToDisk(wal._tail);
             }
 
@@ -399,14 +399,6 @@ internal sealed class WriteAheadLog : IDisposable
         _preparer?.Start();
     }
 
-    private static void WriteZeros(SafeFileHandle handle, long from, long to)
-    {
-        var zeros = new byte[64 * 1024];
-        for (long offset = from; offset < to; offset += zeros.Length)
-        {
-            RandomAccess.Write(handle, zeros.AsSpan(0, (int)Math.Min(zeros.Length, to - offset)), offset);
-        }
-    }
 
     /// <summary>Encodes a segment header (chain restarts at 0, carrying the previous chain value)
     /// and the current hard state into the (empty) buffer.</summary>
