@@ -2,7 +2,7 @@
 # Side-by-side benchmark of a 3-member real etcd 3.4 cluster and a 3-member cluster of our server:
 # same machine, same run, same load generator (tools/Benchmark), fresh data dirs, loopback only.
 #
-#   tools/bench/compare-cluster.sh [--targets etcd,ours] [--no-build] [--failovers N] [--warmup SECONDS]
+#   tools/bench/compare-cluster.sh [--targets etcd,ours] [--cases NAME,...] [--no-build] [--failovers N] [--warmup SECONDS]
 #
 # Per target: start three members with etcd's cluster flags (default heartbeat 100 ms, election
 # timeout 1000 ms for both), wait for a leader, run the cases with the client spread over all three
@@ -21,11 +21,16 @@ TARGETS="etcd,ours"
 BUILD=1
 FAILOVERS=5
 WARMUP=5
+ONLY=""
+# name|route|arguments. Route "leader" or "follower": the case's one connection goes to the member that
+# leads when it starts, or to one that follows (whose puts the leader must first receive from it, and
+# whose reply waits until it learns of the commit); "all": the connections are spread over the three.
 CASES=(
-  "put-c1|--conns 1 --clients 1 --total 5000 put --val-size 256"
-  "put-c64|--conns 8 --clients 64 --total 30000 put --val-size 256"
-  "range-l-c64|--conns 8 --clients 64 --total 30000 range foo --consistency l"
-  "range-s-c64|--conns 8 --clients 64 --total 30000 range foo --consistency s"
+  "put-c1|leader|--conns 1 --clients 1 --total 5000 put --val-size 256"
+  "put-c1-via-follower|follower|--conns 1 --clients 1 --total 5000 put --val-size 256"
+  "put-c64|all|--conns 8 --clients 64 --total 30000 put --val-size 256"
+  "range-l-c64|all|--conns 8 --clients 64 --total 30000 range foo --consistency l"
+  "range-s-c64|all|--conns 8 --clients 64 --total 30000 range foo --consistency s"
 )
 
 while [ $# -gt 0 ]; do
@@ -33,6 +38,7 @@ while [ $# -gt 0 ]; do
     --targets) TARGETS="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --failovers) FAILOVERS="$2"; shift 2 ;;
+    --cases) ONLY=",$2,"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
     -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare-cluster.sh: unknown argument $1" >&2; exit 2 ;;
@@ -69,7 +75,7 @@ free_port() {
   return 1
 }
 
-declare -A CPORT PPORT PID RES FAIL LOADAVG
+declare -A CPORT PPORT PID RES FAIL LOADAVG LEADEND USED_M CPUREQ
 
 # start_member <target> <i> <initial cluster>
 start_member() {
@@ -85,6 +91,24 @@ start_member() {
 }
 
 endpoints() { local t="$1" i out=""; for i in 1 2 3; do out+="http://127.0.0.1:${CPORT[$t$i]},"; done; echo "${out%,}"; }
+# cpu_ticks <target>: CPU time (user + system, in clock ticks) used so far by the target's three members
+cpu_ticks() {
+  local t="$1" i sum=0 f
+  for i in 1 2 3; do
+    f=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/${PID[$t$i]}/stat" 2>/dev/null) || f=0
+    sum=$((sum + ${f:-0}))
+  done
+  echo "$sum"
+}
+
+# route_endpoints <target> <route>: the endpoints a case uses (see CASES)
+route_endpoints() {
+  local t="$1" route="$2" lead i
+  [ "$route" = all ] && { endpoints "$t"; return 0; }
+  lead=$(leader_index "$t") || return 1
+  if [ "$route" = leader ]; then echo "http://127.0.0.1:${CPORT[$t$lead]}"; return 0; fi
+  for i in 1 2 3; do [ "$i" = "$lead" ] || { echo "http://127.0.0.1:${CPORT[$t$i]}"; return 0; }; done
+}
 survivors() { local t="$1" skip="$2" i out=""; for i in 1 2 3; do [ "$i" = "$skip" ] || out+="http://127.0.0.1:${CPORT[$t$i]},"; done; echo "${out%,}"; }
 
 # wait_put <endpoints> <limit s>: until a put succeeds; prints seconds
@@ -113,7 +137,7 @@ leader_index() { # prints 1..3
 }
 
 run_target() {
-  local t="$1" i cluster="" c name args raw line
+  local t="$1" i cluster="" c name route args raw line eps
   for i in 1 2 3; do free_port; CPORT[$t$i]=$FREE_PORT; free_port; PPORT[$t$i]=$FREE_PORT; cluster+="m$i=http://127.0.0.1:${PPORT[$t$i]},"; done
   cluster="${cluster%,}"
   log "$t: starting 3 members"
@@ -121,16 +145,23 @@ run_target() {
   if ! wait_put "$(endpoints "$t")" 60 >/dev/null; then FAIL[$t]="no leader within 60 s"; log "$t: ${FAIL[$t]}"; return; fi
   etcdctl --endpoints="$(endpoints "$t")" put foo bar >/dev/null
   for c in "${CASES[@]}"; do
-    name="${c%%|*}"; args="${c#*|}"; raw="$RESULTS/$t-$name.txt"
+    [ -n "$ONLY" ] && [[ "$ONLY" != *",${c%%|*},"* ]] && continue
+    name="${c%%|*}"; route="${c#*|}"; args="${route#*|}"; route="${route%%|*}"; raw="$RESULTS/$t-$name.txt"
+    if ! eps="$(route_endpoints "$t" "$route")"; then RES[$t$name]="failed"; log "$t $name: no leader to route to"; continue; fi
     if [ "$WARMUP" != 0 ]; then
       # shellcheck disable=SC2086
-      timeout -k 10 300 dotnet "$BENCH_DLL" --endpoints "$(endpoints "$t")" --duration "$WARMUP" $args >"$RESULTS/$t-$name.warmup.txt" 2>&1
+      timeout -k 10 300 dotnet "$BENCH_DLL" --endpoints "$eps" --duration "$WARMUP" $args >"$RESULTS/$t-$name.warmup.txt" 2>&1
       log "$t $name warm-up: $(tail -n 1 "$RESULTS/$t-$name.warmup.txt")"
     fi
     LOADAVG[$t$name]="$(cut -d' ' -f1 /proc/loadavg)"
+    local cpu0; cpu0=$(cpu_ticks "$t")
     # shellcheck disable=SC2086
-    timeout -k 10 300 dotnet "$BENCH_DLL" --endpoints "$(endpoints "$t")" $args >"$raw" 2>"$RESULTS/$t-$name.err"
+    timeout -k 10 300 dotnet "$BENCH_DLL" --endpoints "$eps" $args >"$raw" 2>"$RESULTS/$t-$name.err"
+    # The member that led when the case ended, to show the route held.
+    LEADEND[$t$name]="m$(leader_index "$t" || echo "?")"
+    USED_M[$t$name]="all"; for i in 1 2 3; do [ "$eps" = "http://127.0.0.1:${CPORT[$t$i]}" ] && USED_M[$t$name]="m$i"; done
     line="$(tail -n 1 "$raw")"; [[ "$line" == "{"* ]] || line="failed"
+    CPUREQ[$t$name]=$(awk -v d="$(( $(cpu_ticks "$t") - cpu0 ))" -v hz="$(getconf CLK_TCK)" -v n="$(f "$line" total)" 'BEGIN { if (n > 0) printf "%.0f", d / hz * 1e6 / n; else print "–" }')
     RES[$t$name]="$line"; log "$t $name: $line"
   done
   local n leader took times=()
@@ -148,25 +179,26 @@ run_target() {
   sleep 2
 }
 
+f() { [[ "$1" == "{"* ]] && jq -r --arg k "$2" '.[$k] // empty' <<< "$1"; }
 IFS=',' read -r -a TLIST <<< "$TARGETS"
 for t in "${TLIST[@]}"; do run_target "$t"; done
 
-f() { [[ "$1" == "{"* ]] && jq -r --arg k "$2" '.[$k] // empty' <<< "$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 == 0) print "–"; else printf "%.2f", a / b }'; }
 median() { tr ' ' '\n' <<< "$1" | grep -E '^[0-9.]+$' | sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "–"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 OUT="$RESULTS/compare-cluster.md"
 {
   echo "# 3-member clusters: Coordination vs etcd"
   echo
-  echo "- Run: $STAMP (UTC), \`tools/bench/compare-cluster.sh --targets $TARGETS --failovers $FAILOVERS --warmup $WARMUP\` (each case first runs unrecorded for $WARMUP s); ours at commit $(git -C "$ROOT" rev-parse --short HEAD)"
-  echo "- Three members per target on loopback, default timing flags (heartbeat 100 ms, election timeout 1000 ms); the benchmark's channels are spread over the three endpoints."
+  echo "- Run: $STAMP (UTC), \`tools/bench/compare-cluster.sh --targets $TARGETS --failovers $FAILOVERS --warmup $WARMUP${ONLY:+ --cases ${ONLY:1:-1}}\` (each case first runs unrecorded for $WARMUP s); ours at commit $(git -C "$ROOT" rev-parse --short HEAD)"
+  echo "- Three members per target on loopback, default timing flags (heartbeat 100 ms, election timeout 1000 ms); put-c1 connects to the leader, put-c1-via-follower to a follower, the other cases spread their channels over the three endpoints."
   for t in "${TLIST[@]}"; do [ -n "${FAIL[$t]:-}" ] && echo "- $t: FAILED: ${FAIL[$t]}"; done
   echo
-  echo "| case | etcd req/s (p50 / p99 ms) | ours req/s (p50 / p99 ms) | ours/etcd req/s | ours/etcd p99 | load avg before etcd / ours |"
-  echo "|---|---|---|---|---|---|"
+  echo "| case | etcd req/s (p50 / p99 ms) | ours req/s (p50 / p99 ms) | ours/etcd req/s | ours/etcd p99 | load avg before etcd / ours | etcd: member used, leader at the end | ours: member used, leader at the end | members' CPU µs per request, etcd / ours |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   for c in "${CASES[@]}"; do
+    [ -n "$ONLY" ] && [[ "$ONLY" != *",${c%%|*},"* ]] && continue
     name="${c%%|*}"; e="${RES[etcd$name]:-}"; o="${RES[ours$name]:-}"
-    echo "| $name | $(f "$e" qps) ($(f "$e" p50_ms) / $(f "$e" p99_ms)) | $(f "$o" qps) ($(f "$o" p50_ms) / $(f "$o" p99_ms)) | $(ratio "$(f "$o" qps)" "$(f "$e" qps)") | $(ratio "$(f "$o" p99_ms)" "$(f "$e" p99_ms)") | ${LOADAVG[etcd$name]:-–} / ${LOADAVG[ours$name]:-–} |"
+    echo "| $name | $(f "$e" qps) ($(f "$e" p50_ms) / $(f "$e" p99_ms)) | $(f "$o" qps) ($(f "$o" p50_ms) / $(f "$o" p99_ms)) | $(ratio "$(f "$o" qps)" "$(f "$e" qps)") | $(ratio "$(f "$o" p99_ms)" "$(f "$e" p99_ms)") | ${LOADAVG[etcd$name]:-–} / ${LOADAVG[ours$name]:-–} | ${USED_M[etcd$name]:-–}, ${LEADEND[etcd$name]:-–} | ${USED_M[ours$name]:-–}, ${LEADEND[ours$name]:-–} | ${CPUREQ[etcd$name]:-–} / ${CPUREQ[ours$name]:-–} |"
   done
   echo
   echo "| leader failover after SIGKILL (s until a put through the survivors succeeds) | etcd | ours |"

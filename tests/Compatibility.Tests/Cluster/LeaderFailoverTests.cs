@@ -53,6 +53,11 @@ public sealed class LeaderFailoverTests
         Assert.True(failover < TimeSpan.FromMilliseconds(2 * LocalCluster.ElectionTimeoutMs + 1500),
             $"a new leader took {failover.TotalMilliseconds:F0} ms");
 
+        // Operators see the election in every survivor's log, as etcd logs "elected leader".
+        var newLeaderId = (await newLeader.TryStatusAsync(Ct))?.Header.MemberId ?? 0;
+        foreach (var member in cluster.Members.Where(m => m.IsRunning))
+            Assert.Contains($"elected leader {newLeaderId:x} at term", member.Log.ToString(), StringComparison.Ordinal);
+
         // Every acknowledged write is on every surviving member (linearizable reads).
         foreach (var member in cluster.Members.Where(m => m.IsRunning))
             await AssertHoldsAsync(member, acknowledged, serializable: false);

@@ -403,6 +403,12 @@ internal sealed class RaftHost : IAsyncDisposable
         Volatile.Write(ref _term, _raft.Term);
         var previousLeader = _leader;
         Volatile.Write(ref _leader, _raft.Leader);
+        if (_raft.Leader != previousLeader && _multiMember)
+        {
+            // Operators read elections from the log, as etcd's "elected leader ... at term ..." lines.
+            if (_raft.Leader == 0) _logger.LogInformation("member {Id:x} lost leader {Leader:x} at term {Term}", _raft.Id, previousLeader, _raft.Term);
+            else _logger.LogInformation("member {Id:x} elected leader {Leader:x} at term {Term}", _raft.Id, _raft.Leader, _raft.Term);
+        }
         if (previousLeader != 0 && _raft.Leader != previousLeader)
         {
             // Proposals in flight under the old leader may have been lost with it, or may still
