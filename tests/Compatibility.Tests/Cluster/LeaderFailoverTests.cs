@@ -72,7 +72,7 @@ public sealed class LeaderFailoverTests
         await AssertHoldsAsync(leader, acknowledged, serializable: true);
     }
 
-    private static async Task WriteAsync(LocalCluster cluster, int writer, ConcurrentDictionary<string, string> acknowledged, CancellationToken stop)
+    internal static async Task WriteAsync(LocalCluster cluster, int writer, ConcurrentDictionary<string, string> acknowledged, CancellationToken stop)
     {
         var members = cluster.Members.ToList();
         for (var seq = 0; !stop.IsCancellationRequested; seq++)
@@ -136,7 +136,7 @@ public sealed class LeaderFailoverTests
         }
     }
 
-    private static async Task AssertHoldsAsync(ClusterMember member, ConcurrentDictionary<string, string> acknowledged, bool serializable)
+    internal static async Task AssertHoldsAsync(ClusterMember member, ConcurrentDictionary<string, string> acknowledged, bool serializable)
     {
         var range = await member.Kv.RangeAsync(new RangeRequest
         {
