@@ -5,9 +5,9 @@
 #   tools/bench/compare-cluster.sh [--targets etcd,ours] [--cases NAME,...] [--no-build] [--failovers N] [--warmup SECONDS]
 #
 # Per target: start three members with etcd's cluster flags (default heartbeat 100 ms, election
-# timeout 1000 ms for both), wait for a leader, run the cases with the client spread over all three
-# endpoints, then measure leader failover N times: SIGKILL the leader, time until a put through the
-# survivors succeeds, restart the killed member and wait until it serves again. Before each measured
+# timeout 1000 ms for both), wait for a leader, run the cases (each routed to the leader, to a
+# follower or spread over all three members, see CASES), then measure leader failover N times:
+# SIGKILL the leader, time until a put through the survivors succeeds, restart the killed member and wait until it serves again. Before each measured
 # case the same case runs unrecorded for --warmup seconds (default 5, 0 for none), on both targets
 # alike, so the measurement sees a .NET server's steady state rather than its tiered JIT at work.
 # Raw outputs and logs go to artifacts/bench/results/<timestamp>-cluster/ (git-ignored).
@@ -90,6 +90,8 @@ start_member() {
   PIDS+=("$!")
 }
 
+# selected <case name>: whether --cases (if given) names it
+selected() { [ -z "$ONLY" ] || [[ "$ONLY" == *",$1,"* ]]; }
 endpoints() { local t="$1" i out=""; for i in 1 2 3; do out+="http://127.0.0.1:${CPORT[$t$i]},"; done; echo "${out%,}"; }
 # cpu_ticks <target>: CPU time (user + system, in clock ticks) used so far by the target's three members
 cpu_ticks() {
@@ -137,7 +139,7 @@ leader_index() { # prints 1..3
 }
 
 run_target() {
-  local t="$1" i cluster="" c name route args raw line eps
+  local t="$1" i cluster="" c name route args raw line eps cpu0
   for i in 1 2 3; do free_port; CPORT[$t$i]=$FREE_PORT; free_port; PPORT[$t$i]=$FREE_PORT; cluster+="m$i=http://127.0.0.1:${PPORT[$t$i]},"; done
   cluster="${cluster%,}"
   log "$t: starting 3 members"
@@ -145,7 +147,7 @@ run_target() {
   if ! wait_put "$(endpoints "$t")" 60 >/dev/null; then FAIL[$t]="no leader within 60 s"; log "$t: ${FAIL[$t]}"; return; fi
   etcdctl --endpoints="$(endpoints "$t")" put foo bar >/dev/null
   for c in "${CASES[@]}"; do
-    [ -n "$ONLY" ] && [[ "$ONLY" != *",${c%%|*},"* ]] && continue
+    selected "${c%%|*}" || continue
     name="${c%%|*}"; route="${c#*|}"; args="${route#*|}"; route="${route%%|*}"; raw="$RESULTS/$t-$name.txt"
     if ! eps="$(route_endpoints "$t" "$route")"; then RES[$t$name]="failed"; log "$t $name: no leader to route to"; continue; fi
     if [ "$WARMUP" != 0 ]; then
@@ -154,7 +156,7 @@ run_target() {
       log "$t $name warm-up: $(tail -n 1 "$RESULTS/$t-$name.warmup.txt")"
     fi
     LOADAVG[$t$name]="$(cut -d' ' -f1 /proc/loadavg)"
-    local cpu0; cpu0=$(cpu_ticks "$t")
+    cpu0=$(cpu_ticks "$t")
     # shellcheck disable=SC2086
     timeout -k 10 300 dotnet "$BENCH_DLL" --endpoints "$eps" $args >"$raw" 2>"$RESULTS/$t-$name.err"
     # The member that led when the case ended, to show the route held.
@@ -196,7 +198,7 @@ OUT="$RESULTS/compare-cluster.md"
   echo "| case | etcd req/s (p50 / p99 ms) | ours req/s (p50 / p99 ms) | ours/etcd req/s | ours/etcd p99 | load avg before etcd / ours | etcd: member used, leader at the end | ours: member used, leader at the end | members' CPU µs per request, etcd / ours |"
   echo "|---|---|---|---|---|---|---|---|---|"
   for c in "${CASES[@]}"; do
-    [ -n "$ONLY" ] && [[ "$ONLY" != *",${c%%|*},"* ]] && continue
+    selected "${c%%|*}" || continue
     name="${c%%|*}"; e="${RES[etcd$name]:-}"; o="${RES[ours$name]:-}"
     echo "| $name | $(f "$e" qps) ($(f "$e" p50_ms) / $(f "$e" p99_ms)) | $(f "$o" qps) ($(f "$o" p50_ms) / $(f "$o" p99_ms)) | $(ratio "$(f "$o" qps)" "$(f "$e" qps)") | $(ratio "$(f "$o" p99_ms)" "$(f "$e" p99_ms)") | ${LOADAVG[etcd$name]:-–} / ${LOADAVG[ours$name]:-–} | ${USED_M[etcd$name]:-–}, ${LEADEND[etcd$name]:-–} | ${USED_M[ours$name]:-–}, ${LEADEND[ours$name]:-–} | ${CPUREQ[etcd$name]:-–} / ${CPUREQ[ours$name]:-–} |"
   done

@@ -17,8 +17,9 @@ namespace Coordination.Server.Peer;
 /// The queue runs its reader's continuation synchronously: a message the node loop queues is framed
 /// and handed to the HTTP/2 stream on the node loop's own thread, until the first write that does
 /// not complete at once, instead of waiting for a thread-pool thread to wake up and take it. Measured
-/// with a 3-member cluster on 2 cores, one client putting: 1,640-1,740 puts/s and p99 1.36-1.59 ms,
-/// against 1,400-1,590 and 1.58-2.09 ms before (docs/benchmarks.md). Reading a snapshot image is the one
+/// on our 3-member cluster alone, 2 cores, one client putting (through whichever member was listed
+/// first): 1,640-1,740 puts/s and p99 1.36-1.59 ms, against 1,400-1,590 and 1.58-2.09 ms before
+/// (docs/benchmarks.md). Reading a snapshot image is the one
 /// slow step; it yields to the thread pool first.
 /// </remarks>
 internal sealed class PeerStream : IAsyncDisposable

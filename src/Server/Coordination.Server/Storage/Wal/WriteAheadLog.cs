@@ -399,7 +399,6 @@ internal sealed class WriteAheadLog : IDisposable
         _preparer?.Start();
     }
 
-
     /// <summary>Encodes a segment header (chain restarts at 0, carrying the previous chain value)
     /// and the current hard state into the (empty) buffer.</summary>
     private void EncodeSegmentStart(ulong sequence, ulong firstIndex)
