@@ -5,8 +5,13 @@ namespace Coordination.Server;
 /// <summary>Entry point: <c>Coordination.Server [etcd flags]</c>.</summary>
 internal static class Program
 {
+    private const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
     public static async Task<int> Main(string[] args)
     {
+        // Before the first socket exists: socket completions run on the event thread that saw them
+        // (see PeerListenerFactory for why), unless the operator chose otherwise.
+        if (Environment.GetEnvironmentVariable(InlineCompletions) is null) Environment.SetEnvironmentVariable(InlineCompletions, "1");
         ServerOptions options;
         try
         {

@@ -55,7 +55,9 @@ internal sealed class ServerHost : IAsyncDisposable
     /// <summary>Recovers and starts a member; throws <see cref="StartupException"/> when it must not start.</summary>
     public static async Task<ServerHost> StartAsync(ServerOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // No configuration file is read, so none is watched: a watcher on the content root (the working
+        // directory, where ./data usually lives) would wake on every write-ahead log append.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         ConfigureLogging(builder, options);
         var loggerFactory = LoggerFactory.Create(l => ConfigureLoggingBuilder(l, options));
         var logger = loggerFactory.CreateLogger<ServerHost>();
@@ -170,6 +172,13 @@ internal sealed class ServerHost : IAsyncDisposable
             o.Interceptors.Clear();
         });
         builder.Services.UseEtcdServiceBinding();
+        if (servesPeers)
+        {
+            var peerEndpoints = options.ListenPeerUrls.Select(u => (System.Net.EndPoint)new System.Net.IPEndPoint(ListenAddress(u), u.Port)).ToList();
+            builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory>(sp => new PeerListenerFactory(peerEndpoints,
+                sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>>(),
+                sp.GetRequiredService<ILoggerFactory>()));
+        }
         builder.WebHost.ConfigureKestrel(k =>
         {
             // h2c requests carry :scheme http on connections we mark as negotiated h2.
