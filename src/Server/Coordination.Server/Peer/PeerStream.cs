@@ -1,56 +1,91 @@
-using System.Threading.Channels;
 using Coordination.Raft.Protocol;
 using Coordination.Server.Peer.Protocol;
 using Google.Protobuf;
-using Grpc.Net.Client;
 
 namespace Coordination.Server.Peer;
 
 /// <summary>
-/// Messages to one peer: a bounded queue drained by one task into a client-streaming
-/// <c>Peer.Send</c> call over h2c. When the call fails (peer down, connection reset) the queued
-/// messages are dropped, the core is told the peer is unreachable, and the stream is opened again
-/// after a backoff (50 ms doubling to 1 s). A MsgSnap gets the snapshot image from the snapshot file
-/// attached here, off the node loop, and its outcome is reported to the core.
+/// Messages to one peer over a long-lived client-streaming <c>Peer.Send</c> call on h2c
+/// (<see cref="H2cClientStream"/>). The node loop writes each batch itself, with a non-blocking send:
+/// a message leaves without waiting for another thread. While no call is open (connecting, or after a
+/// failure) messages wait in a bounded list; when the call fails they are dropped, the core is told
+/// the peer is unreachable, and the call is opened again after a backoff (50 ms doubling to 1 s).
+/// A MsgSnap gets the snapshot image from the snapshot file attached here, off the node loop; the
+/// messages after it wait until it has been written, and its outcome is reported to the core.
 /// </summary>
-/// <remarks>
-/// The queue runs its reader's continuation synchronously: a message the node loop queues is framed
-/// and handed to the HTTP/2 stream on the node loop's own thread, until the first write that does
-/// not complete at once, instead of waiting for a thread-pool thread to wake up and take it. Measured
-/// on our 3-member cluster alone, 2 cores, one client putting (through whichever member was listed
-/// first): 1,640-1,740 puts/s and p99 1.36-1.59 ms, against 1,400-1,590 and 1.58-2.09 ms before
-/// (docs/benchmarks.md). Reading a snapshot image is the one
-/// slow step; it yields to the thread pool first.
-/// </remarks>
 internal sealed class PeerStream : IAsyncDisposable
 {
-    private const int QueueCapacity = 4096;
-    private const int MaxFrameBytes = 4 * 1024 * 1024;
+    private const int MaxWaiting = 4096;
+    private const long MaxUnsentBytes = 64L * 1024 * 1024;
+    private static readonly string SendPath = $"/{Protocol.Peer.Descriptor.FullName}/Send";
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
 
     private readonly ulong _peer;
     private readonly PeerTransport _transport;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Channel<Message> _queue = Channel.CreateBounded<Message>(new BoundedChannelOptions(QueueCapacity)
-    {
-        SingleReader = true,
-        AllowSynchronousContinuations = true,
-        FullMode = BoundedChannelFullMode.Wait,
-    });
+    private readonly object _gate = new();
+    // Guarded by _gate: the open call (null while none), the messages waiting for one (or for the
+    // snapshot at their head to be read), and whether that snapshot is being read.
+    private H2cClientStream? _call;
+    private readonly List<Message> _waiting = new();
+    private bool _snapshotPending;
+    private readonly SemaphoreSlim _snapshotReady = new(0);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
 
-    public PeerStream(ulong peer, PeerTransport transport, ILogger<PeerStream> logger)
+    public PeerStream(ulong peer, PeerTransport transport, TimeProvider time, ILogger<PeerStream> logger)
     {
         _peer = peer;
         _transport = transport;
+        _time = time;
         _logger = logger;
         _loop = Task.Run(RunAsync);
     }
 
-    /// <summary>Queues a message; false when the queue is full.</summary>
-    public bool TryEnqueue(Message message) => _queue.Writer.TryWrite(message);
+    /// <summary>
+    /// Sends <paramref name="messages"/> in order (node loop); false, and nothing is sent, when they
+    /// cannot be queued: too many wait for a call, or the open call has too much unsent.
+    /// </summary>
+    public bool TrySend(IReadOnlyList<Message> messages)
+    {
+        lock (_gate)
+        {
+            if (_call is null || _snapshotPending || _waiting.Count > 0)
+            {
+                if (_waiting.Count + messages.Count > MaxWaiting) return false;
+                _waiting.AddRange(messages);
+                if (_call is not null && !_snapshotPending) WriteWaitingLocked(_call);
+                return true;
+            }
+            if (_call.Unsent > MaxUnsentBytes) return false;
+            _waiting.AddRange(messages);
+            WriteWaitingLocked(_call);
+            return true;
+        }
+    }
+
+    /// <summary>Writes the waiting messages, in one frame, up to a snapshot (which is read off this thread).</summary>
+    private void WriteWaitingLocked(H2cClientStream call)
+    {
+        var frame = new PeerFrame();
+        var taken = 0;
+        foreach (var message in _waiting)
+        {
+            if (message.Type == MessageType.MsgSnap)
+            {
+                _snapshotPending = true;
+                _snapshotReady.Release();
+                break;
+            }
+            frame.Batch.Add(message.ToByteString());
+            taken++;
+        }
+        _waiting.RemoveRange(0, taken);
+        if (frame.Batch.Count > 0) call.Write(frame.ToByteArray());
+    }
 
     private async Task RunAsync()
     {
@@ -60,46 +95,27 @@ internal sealed class PeerStream : IAsyncDisposable
         while (!token.IsCancellationRequested)
         {
             var url = _transport.PeerUrl(_peer);
+            H2cClientStream? call = null;
             try
             {
                 if (url is null) throw new InvalidOperationException("no peer URL known yet");
-                using var channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions
+                call = await H2cClientStream.OpenAsync(url, SendPath, _time, ConnectTimeout, token).ConfigureAwait(false);
+                lock (_gate)
                 {
-                    MaxSendMessageSize = null,
-                    HttpHandler = new SocketsHttpHandler
-                    {
-                        ConnectTimeout = TimeSpan.FromSeconds(1),
-                        KeepAlivePingDelay = TimeSpan.FromSeconds(1),
-                        KeepAlivePingTimeout = TimeSpan.FromSeconds(3),
-                        KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
-                    },
-                });
-                var client = new Protocol.Peer.PeerClient(channel);
-                using var call = client.Send(cancellationToken: token);
-                while (await _queue.Reader.WaitToReadAsync(token).ConfigureAwait(false))
+                    _call = call;
+                    if (!_snapshotPending) WriteWaitingLocked(call);
+                }
+                if (reportedDown) _logger.LogInformation("peer {Peer:x} is reachable again at {Url}", _peer, url);
+                reportedDown = false;
+                backoff = MinBackoff;
+                while (true)
                 {
-                    // Everything queued goes out in one frame (one write, one flush); a snapshot alone.
-                    var frame = new PeerFrame();
-                    var bytes = 0;
-                    while (bytes < MaxFrameBytes && _queue.Reader.TryRead(out var message))
+                    var snapshot = _snapshotReady.WaitAsync(token);
+                    if (await Task.WhenAny(call.Completion, snapshot).ConfigureAwait(false) == call.Completion)
                     {
-                        if (message.Type == MessageType.MsgSnap)
-                        {
-                            await Task.Yield(); // off the node loop's thread before reading the image
-                            if (frame.Batch.Count > 0) await call.RequestStream.WriteAsync(frame, token).ConfigureAwait(false);
-                            frame = new PeerFrame();
-                            bytes = 0;
-                            await SendSnapshotAsync(call.RequestStream, message, token).ConfigureAwait(false);
-                            continue;
-                        }
-                        var encoded = message.ToByteString();
-                        frame.Batch.Add(encoded);
-                        bytes += encoded.Length;
+                        await call.Completion.ConfigureAwait(false); // throws why the call ended
                     }
-                    if (frame.Batch.Count > 0) await call.RequestStream.WriteAsync(frame, token).ConfigureAwait(false);
-                    if (reportedDown) _logger.LogInformation("peer {Peer:x} is reachable again at {Url}", _peer, url);
-                    reportedDown = false;
-                    backoff = MinBackoff;
+                    await SendSnapshotAsync(call).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -110,23 +126,41 @@ internal sealed class PeerStream : IAsyncDisposable
             {
                 if (!reportedDown) _logger.LogWarning("cannot reach peer {Peer:x} at {Url}: {Message}", _peer, url, ex.Message);
                 reportedDown = true;
-                DropQueued();
+                DropWaiting();
                 _transport.Host?.ReportUnreachable(_peer);
-                try { await Task.Delay(backoff, token).ConfigureAwait(false); }
+                try { await Task.Delay(backoff, _time, token).ConfigureAwait(false); }
                 catch (OperationCanceledException) { return; }
                 backoff = backoff * 2 > MaxBackoff ? MaxBackoff : backoff * 2;
+            }
+            finally
+            {
+                if (call is not null) await call.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
 
-    private async Task SendSnapshotAsync(Grpc.Core.IClientStreamWriter<PeerFrame> stream, Message message, CancellationToken token)
+    /// <summary>Reads the image for the MsgSnap at the head of the waiting messages, writes it, then what waited behind it.</summary>
+    private async Task SendSnapshotAsync(H2cClientStream call)
     {
+        Message message;
+        lock (_gate)
+        {
+            if (!_snapshotPending || _waiting.Count == 0) return;
+            message = _waiting[0];
+        }
         try
         {
             var file = _transport.SnapshotFile(message.Snapshot.Metadata)
                 ?? throw new FileNotFoundException($"no snapshot file at index {message.Snapshot.Metadata.Index}, term {message.Snapshot.Metadata.Term}");
-            var withImage = new Message(message) { Snapshot = new Snapshot { Metadata = message.Snapshot.Metadata, Data = ByteString.CopyFrom(file.ReadImage()) } };
-            await stream.WriteAsync(new PeerFrame { Message = withImage.ToByteString() }, token).ConfigureAwait(false);
+            var image = await Task.Run(file.ReadImage).ConfigureAwait(false);
+            var withImage = new Message(message) { Snapshot = new Snapshot { Metadata = message.Snapshot.Metadata, Data = ByteString.CopyFrom(image) } };
+            lock (_gate)
+            {
+                _waiting.RemoveAt(0);
+                _snapshotPending = false;
+                if (!call.Write(new PeerFrame { Message = withImage.ToByteString() }.ToByteArray())) throw new IOException("the call to the peer ended");
+                WriteWaitingLocked(call);
+            }
             _logger.LogInformation("sent snapshot at index {Index} to peer {Peer:x}", message.Snapshot.Metadata.Index, _peer);
             _transport.Host?.ReportSnapshot(_peer, succeeded: true);
         }
@@ -137,9 +171,18 @@ internal sealed class PeerStream : IAsyncDisposable
         }
     }
 
-    private void DropQueued()
+    private void DropWaiting()
     {
-        while (_queue.Reader.TryRead(out var message))
+        List<Message> dropped;
+        lock (_gate)
+        {
+            _call = null;
+            _snapshotPending = false;
+            dropped = [.. _waiting];
+            _waiting.Clear();
+            while (_snapshotReady.CurrentCount > 0) _snapshotReady.Wait(0);
+        }
+        foreach (var message in dropped)
         {
             if (message.Type == MessageType.MsgSnap) _transport.Host?.ReportSnapshot(_peer, succeeded: false);
         }
@@ -148,8 +191,9 @@ internal sealed class PeerStream : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
-        _queue.Writer.TryComplete();
         try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        lock (_gate) _call = null;
         _stopping.Dispose();
+        _snapshotReady.Dispose();
     }
 }

@@ -18,12 +18,14 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
     private readonly MemberTable _members;
     private readonly Snapshotter _snapshotter;
     private readonly ILoggerFactory _loggers;
+    private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<ulong, PeerStream> _streams = new();
     private readonly ConcurrentDictionary<string, Grpc.Net.Client.GrpcChannel> _requestChannels = new(StringComparer.Ordinal);
     private RaftHost? _host;
 
-    public PeerTransport(ulong self, MemberTable members, Snapshotter snapshotter, ILoggerFactory loggers)
+    public PeerTransport(ulong self, MemberTable members, Snapshotter snapshotter, ILoggerFactory loggers, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _self = self;
         _members = members;
         _snapshotter = snapshotter;
@@ -40,13 +42,17 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
     /// <inheritdoc />
     public void Send(IReadOnlyList<Message> messages)
     {
-        foreach (var message in messages)
+        // One batch per peer, in order: each peer's messages leave in one frame.
+        foreach (var group in messages.Where(m => m.To != _self && m.To != 0).GroupBy(m => m.To))
         {
-            if (message.To == _self || message.To == 0) continue;
-            var stream = _streams.GetOrAdd(message.To, id => new PeerStream(id, this, _loggers.CreateLogger<PeerStream>()));
-            if (stream.TryEnqueue(message)) continue;
-            Host?.ReportUnreachable(message.To);
-            if (message.Type == MessageType.MsgSnap) Host?.ReportSnapshot(message.To, succeeded: false);
+            var stream = _streams.GetOrAdd(group.Key, id => new PeerStream(id, this, _time, _loggers.CreateLogger<PeerStream>()));
+            var batch = group.ToList();
+            if (stream.TrySend(batch)) continue;
+            Host?.ReportUnreachable(group.Key);
+            foreach (var message in batch)
+            {
+                if (message.Type == MessageType.MsgSnap) Host?.ReportSnapshot(group.Key, succeeded: false);
+            }
         }
     }
 
