@@ -92,6 +92,7 @@ internal sealed class PeerStream : IAsyncDisposable
         var backoff = MinBackoff;
         var token = _stopping.Token;
         var reportedDown = false;
+        Task? snapshotSignal = null;
         while (!token.IsCancellationRequested)
         {
             var url = _transport.PeerUrl(_peer);
@@ -110,11 +111,14 @@ internal sealed class PeerStream : IAsyncDisposable
                 backoff = MinBackoff;
                 while (true)
                 {
-                    var snapshot = _snapshotReady.WaitAsync(token);
-                    if (await Task.WhenAny(call.Completion, snapshot).ConfigureAwait(false) == call.Completion)
+                    // One wait at a time, kept across calls: a second waiter could take a signal meant for this one.
+                    snapshotSignal ??= _snapshotReady.WaitAsync(token);
+                    if (await Task.WhenAny(call.Completion, snapshotSignal).ConfigureAwait(false) == call.Completion)
                     {
                         await call.Completion.ConfigureAwait(false); // throws why the call ended
                     }
+                    await snapshotSignal.ConfigureAwait(false); // throws when stopping
+                    snapshotSignal = null;
                     await SendSnapshotAsync(call).ConfigureAwait(false);
                 }
             }
@@ -139,7 +143,10 @@ internal sealed class PeerStream : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads the image for the MsgSnap at the head of the waiting messages, writes it, then what waited behind it.</summary>
+    /// <summary>
+    /// Reads the image for the MsgSnap at the head of the waiting messages, writes it, then what waited
+    /// behind it (nothing to do after a spurious signal: one whose snapshot was dropped with a call).
+    /// </summary>
     private async Task SendSnapshotAsync(H2cClientStream call)
     {
         Message message;
@@ -180,7 +187,6 @@ internal sealed class PeerStream : IAsyncDisposable
             _snapshotPending = false;
             dropped = [.. _waiting];
             _waiting.Clear();
-            while (_snapshotReady.CurrentCount > 0) _snapshotReady.Wait(0);
         }
         foreach (var message in dropped)
         {
