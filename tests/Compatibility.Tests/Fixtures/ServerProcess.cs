@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Runtime.CompilerServices;
 
 namespace Coordination.Compatibility.Tests.Fixtures;
 
@@ -127,18 +128,27 @@ internal abstract class ServerProcess : IAsyncDisposable
 
         Log.AppendLine("[fixture] ", $"starting: {fileName} {string.Join(' ', arguments)}");
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => Log.AppendLine("[out] ", e.Data);
-        process.ErrorDataReceived += (_, e) => Log.AppendLine("[err] ", e.Data);
+        // Another test's server can take the port between FreePorts.Next and this server's bind and
+        // answer /health in its place: ready also needs this process to say it serves the port (ours
+        // "ready to serve client requests on http://127.0.0.1:P/", etcd "serving ... client requests on 127.0.0.1:P").
+        var servesPort = new StrongBox<bool>();
+        var marker = $"127.0.0.1:{ClientPort}";
+        void Watch(string? line)
+        {
+            if (line is not null && line.Contains("client requests on", StringComparison.Ordinal) && line.Contains(marker, StringComparison.Ordinal)) servesPort.Value = true;
+        }
+        process.OutputDataReceived += (_, e) => { Watch(e.Data); Log.AppendLine("[out] ", e.Data); };
+        process.ErrorDataReceived += (_, e) => { Watch(e.Data); Log.AppendLine("[err] ", e.Data); };
         process.Start();
         ProcessRegistry.Register(process);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _process = process;
 
-        await WaitReadyAsync(process, cancellationToken).ConfigureAwait(false);
+        await WaitReadyAsync(process, servesPort, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task WaitReadyAsync(Process process, CancellationToken cancellationToken)
+    private async Task WaitReadyAsync(Process process, StrongBox<bool> servesPort, CancellationToken cancellationToken)
     {
         using var http1 = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         using var http2 = new HttpClient
@@ -168,7 +178,11 @@ internal abstract class ServerProcess : IAsyncDisposable
                 var client = useHttp2 ? http2 : http1;
                 using var response = await client.GetAsync($"{ClientUrl}/health", cancellationToken).ConfigureAwait(false);
                 var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-                if (response.IsSuccessStatusCode && body.Contains("\"true\"", StringComparison.Ordinal))
+                if (response.IsSuccessStatusCode && body.Contains("\"true\"", StringComparison.Ordinal) && !servesPort.Value)
+                {
+                    lastError = "healthy, but this process has not yet said it serves client requests on its port";
+                }
+                else if (response.IsSuccessStatusCode && body.Contains("\"true\"", StringComparison.Ordinal))
                 {
                     Log.AppendLine("[fixture] ", $"ready after {deadline.ElapsedMilliseconds} ms ({(useHttp2 ? "h2c" : "HTTP/1.1")})");
                     return;
