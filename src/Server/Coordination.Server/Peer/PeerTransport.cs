@@ -7,10 +7,11 @@ using Coordination.Server.Storage.Snapshots;
 namespace Coordination.Server.Peer;
 
 /// <summary>
-/// The outbound half of the peer transport: one <see cref="PeerStream"/> per peer, each with a
-/// bounded queue and its own long-lived gRPC stream to the peer's URL from the member table.
-/// Called on the node loop; never blocks it. A message that does not fit a peer's queue is dropped
-/// and the core is told the peer is unreachable (raft retransmits).
+/// The outbound half of the peer transport: one <see cref="PeerStream"/> per peer, each with its own
+/// long-lived client-streaming call to the peer's URL from the member table, written from the node
+/// loop without blocking it. Messages a peer's stream cannot take (no call open and its waiting list
+/// full, or too much unsent) are dropped and the core is told the peer is unreachable (raft
+/// retransmits).
 /// </summary>
 internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
 {
