@@ -178,17 +178,14 @@ internal abstract class ServerProcess : IAsyncDisposable
                 var client = useHttp2 ? http2 : http1;
                 using var response = await client.GetAsync($"{ClientUrl}/health", cancellationToken).ConfigureAwait(false);
                 var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-                if (response.IsSuccessStatusCode && body.Contains("\"true\"", StringComparison.Ordinal) && !servesPort.Value)
-                {
-                    lastError = "healthy, but this process has not yet said it serves client requests on its port";
-                }
-                else if (response.IsSuccessStatusCode && body.Contains("\"true\"", StringComparison.Ordinal))
+                var healthy = response.IsSuccessStatusCode && body.Contains("\"true\"", StringComparison.Ordinal);
+                if (healthy && servesPort.Value)
                 {
                     Log.AppendLine("[fixture] ", $"ready after {deadline.ElapsedMilliseconds} ms ({(useHttp2 ? "h2c" : "HTTP/1.1")})");
                     return;
                 }
 
-                lastError = $"{(int)response.StatusCode} {body}";
+                lastError = healthy ? "healthy, but this process has not yet said it serves client requests on its port" : $"{(int)response.StatusCode} {body}";
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
             {

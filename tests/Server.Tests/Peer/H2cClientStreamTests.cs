@@ -92,18 +92,6 @@ public sealed class H2cClientStreamTests : IAsyncLifetime
             H2cClientStream.OpenAsync(new Uri($"http://127.0.0.1:{port}"), Path, TimeProvider.System, TimeSpan.FromSeconds(2), ct));
     }
 
-    [Theory]
-    [InlineData(10, 7, new byte[] { 0x0A })]
-    [InlineData(126, 7, new byte[] { 0x7E })]
-    [InlineData(127, 7, new byte[] { 0x7F, 0x00 })]
-    [InlineData(1337, 5, new byte[] { 0x1F, 0x9A, 0x0A })] // RFC 7541 C.1.2
-    public void Hpack_integers_follow_the_rfc(int value, int prefixBits, byte[] expected)
-    {
-        var block = new MemoryStream();
-        H2cClientStream.WriteInteger(block, value, prefixBits, 0);
-        Assert.Equal(expected, block.ToArray());
-    }
-
     private static byte[] Payload(int seed, int length)
     {
         var bytes = new byte[length];

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Text;
+using Coordination.Server.Hosting.Http2;
 
 namespace Coordination.Server.Peer;
 
@@ -91,20 +92,20 @@ internal sealed class H2cClientStream : IAsyncDisposable
         var opening = new MemoryStream();
         opening.Write(Preface);
         WriteFrameHeader(opening, 0, Settings, 0, 0);
-        var block = new MemoryStream();
+        // HPACK literals without indexing, never Huffman-coded: the re-encoder our client endpoint uses.
+        using var block = new PooledByteBuffer();
+        var encoder = new HeaderBlockReencoder(block);
         foreach (var (name, value) in new[]
         {
             (":method", "POST"), (":scheme", "http"), (":path", path), (":authority", authority),
             ("content-type", "application/grpc"), ("te", "trailers"),
         })
         {
-            block.WriteByte(0); // literal header field without indexing, new name
-            WriteString(block, name);
-            WriteString(block, value);
+            encoder.OnHeader(Encoding.ASCII.GetBytes(name), Encoding.ASCII.GetBytes(value), neverIndexed: false);
         }
         if (block.Length > DefaultMaxFrame) throw new ArgumentException("header block too large", nameof(path));
-        WriteFrameHeader(opening, (int)block.Length, Headers, FlagEndHeaders, StreamId);
-        block.WriteTo(opening);
+        WriteFrameHeader(opening, block.Length, Headers, FlagEndHeaders, StreamId);
+        opening.Write(block.WrittenSpan);
         lock (_gate) { opening.WriteTo(_control); _sending = true; }
         _ = ReadLoopAsync();
         _ = KeepAliveAsync();
@@ -368,32 +369,6 @@ internal sealed class H2cClientStream : IAsyncDisposable
     {
         End(new ObjectDisposedException(nameof(H2cClientStream)));
         try { await _ended.Task.ConfigureAwait(false); } catch (Exception) { }
-    }
-
-    private static void WriteString(MemoryStream block, string text)
-    {
-        var bytes = Encoding.ASCII.GetBytes(text);
-        WriteInteger(block, bytes.Length, 7, 0);
-        block.Write(bytes);
-    }
-
-    /// <summary>An HPACK integer with an <paramref name="prefixBits"/>-bit prefix (RFC 7541 §5.1).</summary>
-    internal static void WriteInteger(MemoryStream block, int value, int prefixBits, byte firstByteFlags)
-    {
-        var max = (1 << prefixBits) - 1;
-        if (value < max)
-        {
-            block.WriteByte((byte)(firstByteFlags | value));
-            return;
-        }
-        block.WriteByte((byte)(firstByteFlags | max));
-        value -= max;
-        while (value >= 128)
-        {
-            block.WriteByte((byte)((value & 0x7F) | 0x80));
-            value >>= 7;
-        }
-        block.WriteByte((byte)value);
     }
 
     private static void WriteFrameHeader(MemoryStream to, int length, byte type, byte flags, int stream)

@@ -33,14 +33,14 @@ internal sealed class PeerListenerFactory : IConnectionListenerFactory
     {
         _peerEndpoints = [.. peerEndpoints];
         _clients = new SocketTransportFactory(options, loggers);
-        var inline = options.Value;
+        var defaults = options.Value;
         _peers = new SocketTransportFactory(Options.Create(new SocketTransportOptions
         {
             UnsafePreferInlineScheduling = true,
-            NoDelay = inline.NoDelay,
-            Backlog = inline.Backlog,
-            MaxReadBufferSize = inline.MaxReadBufferSize,
-            MaxWriteBufferSize = inline.MaxWriteBufferSize,
+            NoDelay = defaults.NoDelay,
+            Backlog = defaults.Backlog,
+            MaxReadBufferSize = defaults.MaxReadBufferSize,
+            MaxWriteBufferSize = defaults.MaxWriteBufferSize,
         }), loggers);
     }
 

@@ -53,16 +53,11 @@ internal sealed class PeerStream : IAsyncDisposable
     {
         lock (_gate)
         {
-            if (_call is null || _snapshotPending || _waiting.Count > 0)
-            {
-                if (_waiting.Count + messages.Count > MaxWaiting) return false;
-                _waiting.AddRange(messages);
-                if (_call is not null && !_snapshotPending) WriteWaitingLocked(_call);
-                return true;
-            }
-            if (_call.Unsent > MaxUnsentBytes) return false;
+            // Messages wait while no call is open or a snapshot is read; otherwise they leave at once.
+            var mustWait = _call is null || _snapshotPending;
+            if (mustWait ? _waiting.Count + messages.Count > MaxWaiting : _call!.Unsent > MaxUnsentBytes) return false;
             _waiting.AddRange(messages);
-            WriteWaitingLocked(_call);
+            if (!mustWait) WriteWaitingLocked(_call!);
             return true;
         }
     }
