@@ -280,6 +280,10 @@ internal sealed class ServerHost : IAsyncDisposable
             _ => LogLevel.Information,
         });
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Off entirely: while this category is enabled at any level, hosting starts an Activity and a
+        // log scope for every request (allocations on the hot path). Above Warning it would log only
+        // a failed start, which reaches StartAsync's caller as an exception anyway.
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         logging.AddFilter("Grpc", LogLevel.Warning);
     }
 }

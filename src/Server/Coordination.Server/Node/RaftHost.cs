@@ -31,6 +31,10 @@ internal sealed class RaftHost : IAsyncDisposable
     private readonly IPeerSender? _peers;
     private readonly ProposalRegistry _registry;
     private readonly NodeInbox _inbox = new();
+    // Node loop only: a Ready's messages split by when they may leave (see ProcessReady).
+    private readonly List<Message> _early = new();
+    private readonly List<Message> _late = new();
+    private readonly Action<SnapshotSaved> _onSnapshotSaved;
     private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<ByteString, ReadRequest> _readsAwaitingIndex = new();
     private readonly List<(ulong Index, ReadRequest Request)> _readsAwaitingApply = new();
@@ -55,6 +59,7 @@ internal sealed class RaftHost : IAsyncDisposable
         _snapshotter = snapshotter!;
         _peers = peers;
         _logger = logger;
+        _onSnapshotSaved = saved => _inbox.TryWrite(saved);
         _registry = new ProposalRegistry(raft.Id, time.GetUtcNow());
         _requestTimeout = requestTimeout ?? TimeSpan.FromSeconds(7);
         var cs = _raft.ConfState;
@@ -310,8 +315,8 @@ internal sealed class RaftHost : IAsyncDisposable
             // counts itself towards a quorum only once its log is durable, see RaftNode.Advance),
             // so they leave before its fsync and the followers' writes overlap with it (Raft
             // thesis §10.2.1). Everything else waits for the fsync.
-            var (early, late) = SplitMessages(ready.Messages);
-            if (early.Count > 0) _peers?.Send(early);
+            SplitMessages(ready.Messages);
+            if (_early.Count > 0) _peers?.Send(_early);
             if (ready.Snapshot is { } snapshot) InstallSnapshot(snapshot);
             if (ready.HardState is not null || ready.Entries.Count > 0)
             {
@@ -319,7 +324,7 @@ internal sealed class RaftHost : IAsyncDisposable
                 if (ready.MustSync) _wal.Sync();
             }
             // Durable first: only now may peers learn of votes and acknowledgements.
-            if (late.Count > 0) _peers?.Send(late);
+            if (_late.Count > 0) _peers?.Send(_late);
             foreach (var entry in ready.CommittedEntries)
             {
                 var (id, result) = _stateMachine.Apply(entry);
@@ -332,7 +337,7 @@ internal sealed class RaftHost : IAsyncDisposable
             }
             CompleteReads();
             PublishStatus();
-            if (ready.CommittedEntries.Count > 0) _snapshots.MaybeStart(_stateMachine, saved => _inbox.TryWrite(saved));
+            if (ready.CommittedEntries.Count > 0) _snapshots.MaybeStart(_stateMachine, _onSnapshotSaved);
         }
         // Reads whose leader went away are answered by the client's timeout; forget them here so
         // the table does not grow without bound.
@@ -343,17 +348,16 @@ internal sealed class RaftHost : IAsyncDisposable
         }
     }
 
-    private static (IReadOnlyList<Message> Early, IReadOnlyList<Message> Late) SplitMessages(IReadOnlyList<Message> messages)
+    /// <summary>Splits a Ready's messages into <see cref="_early"/> and <see cref="_late"/> (reused lists).</summary>
+    private void SplitMessages(IReadOnlyList<Message> messages)
     {
-        if (messages.Count == 0) return ([], []);
-        var early = new List<Message>(messages.Count);
-        var late = new List<Message>();
+        _early.Clear();
+        _late.Clear();
         foreach (var m in messages)
         {
-            if (m.Type is MessageType.MsgApp or MessageType.MsgHeartbeat or MessageType.MsgSnap) early.Add(m);
-            else late.Add(m);
+            if (m.Type is MessageType.MsgApp or MessageType.MsgHeartbeat or MessageType.MsgSnap) _early.Add(m);
+            else _late.Add(m);
         }
-        return (early, late);
     }
 
     private void CompleteReads()

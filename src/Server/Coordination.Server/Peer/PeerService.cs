@@ -21,8 +21,8 @@ internal sealed class PeerService(CoordinationNode node, IHostApplicationLifetim
             while (await requestStream.MoveNext(ended.Token).ConfigureAwait(false))
             {
                 var frame = requestStream.Current;
-                if (!frame.Message.IsEmpty) node.DeliverPeerMessage(Message.Parser.ParseFrom(frame.Message));
-                foreach (var message in frame.Batch) node.DeliverPeerMessage(Message.Parser.ParseFrom(message));
+                if (frame.Message is { } first) node.DeliverPeerMessage(first);
+                foreach (var message in frame.Batch) node.DeliverPeerMessage(message);
             }
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Coordination.Raft.Protocol;
 using Coordination.Server.Peer.Protocol;
 using Google.Protobuf;
@@ -33,6 +34,9 @@ internal sealed class PeerStream : IAsyncDisposable
     private readonly List<Message> _waiting = new();
     private bool _snapshotPending;
     private readonly SemaphoreSlim _snapshotReady = new(0);
+    // Guarded by _gate: the frame and its encoding, reused for every batch.
+    private readonly PeerFrame _frame = new();
+    private readonly ArrayBufferWriter<byte> _encoded = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
 
@@ -65,7 +69,6 @@ internal sealed class PeerStream : IAsyncDisposable
     /// <summary>Writes the waiting messages, in one frame, up to a snapshot (which is read off this thread).</summary>
     private void WriteWaitingLocked(H2cClientStream call)
     {
-        var frame = new PeerFrame();
         var taken = 0;
         foreach (var message in _waiting)
         {
@@ -75,11 +78,21 @@ internal sealed class PeerStream : IAsyncDisposable
                 _snapshotReady.Release();
                 break;
             }
-            frame.Batch.Add(message.ToByteString());
+            _frame.Batch.Add(message);
             taken++;
         }
         _waiting.RemoveRange(0, taken);
-        if (frame.Batch.Count > 0) call.Write(frame.ToByteArray());
+        if (taken > 0) WriteFrameLocked(call);
+    }
+
+    /// <summary>Encodes <see cref="_frame"/> into the reused buffer, writes it and empties the frame.</summary>
+    private bool WriteFrameLocked(H2cClientStream call)
+    {
+        _encoded.ResetWrittenCount();
+        _frame.WriteTo(_encoded);
+        _frame.Message = null;
+        _frame.Batch.Clear();
+        return call.Write(_encoded.WrittenSpan);
     }
 
     private async Task RunAsync()
@@ -160,7 +173,8 @@ internal sealed class PeerStream : IAsyncDisposable
             {
                 _waiting.RemoveAt(0);
                 _snapshotPending = false;
-                if (!call.Write(new PeerFrame { Message = withImage.ToByteString() }.ToByteArray())) throw new IOException("the call to the peer ended");
+                // Encoded apart from the reused buffer, which would otherwise keep an image's size.
+                if (!call.Write(new PeerFrame { Message = withImage }.ToByteArray())) throw new IOException("the call to the peer ended");
                 WriteWaitingLocked(call);
             }
             _logger.LogInformation("sent snapshot at index {Index} to peer {Peer:x}", message.Snapshot.Metadata.Index, _peer);

@@ -23,6 +23,9 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
     private readonly ConcurrentDictionary<ulong, PeerStream> _streams = new();
     private readonly ConcurrentDictionary<string, Grpc.Net.Client.GrpcChannel> _requestChannels = new(StringComparer.Ordinal);
     private RaftHost? _host;
+    // Node loop only (Send): the peers a batch goes to, and one peer's share of it.
+    private readonly List<ulong> _recipients = new();
+    private readonly List<Message> _batch = new();
 
     public PeerTransport(ulong self, MemberTable members, Snapshotter snapshotter, ILoggerFactory loggers, TimeProvider? time = null)
     {
@@ -43,17 +46,36 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
     /// <inheritdoc />
     public void Send(IReadOnlyList<Message> messages)
     {
-        // One batch per peer, in order: each peer's messages leave in one frame.
-        foreach (var group in messages.Where(m => m.To != _self && m.To != 0).GroupBy(m => m.To))
+        // One batch per peer, in order: each peer's messages leave in one frame. The lists are reused
+        // (the node loop is the only caller, and a stream copies what it keeps).
+        _recipients.Clear();
+        foreach (var message in messages)
         {
-            var stream = _streams.GetOrAdd(group.Key, id => new PeerStream(id, this, _time, _loggers.CreateLogger<PeerStream>()));
-            var batch = group.ToList();
-            if (stream.TrySend(batch)) continue;
-            Host?.ReportUnreachable(group.Key);
-            foreach (var message in batch)
+            if (message.To != _self && message.To != 0 && !_recipients.Contains(message.To)) _recipients.Add(message.To);
+        }
+        foreach (var peer in _recipients)
+        {
+            _batch.Clear();
+            foreach (var message in messages)
             {
-                if (message.Type == MessageType.MsgSnap) Host?.ReportSnapshot(group.Key, succeeded: false);
+                if (message.To == peer) _batch.Add(message);
             }
+            SendTo(peer, _batch);
+        }
+        _batch.Clear();
+    }
+
+    private void SendTo(ulong peer, List<Message> batch)
+    {
+        if (!_streams.TryGetValue(peer, out var stream))
+        {
+            stream = _streams.GetOrAdd(peer, id => new PeerStream(id, this, _time, _loggers.CreateLogger<PeerStream>()));
+        }
+        if (stream.TrySend(batch)) return;
+        Host?.ReportUnreachable(peer);
+        foreach (var message in batch)
+        {
+            if (message.Type == MessageType.MsgSnap) Host?.ReportSnapshot(peer, succeeded: false);
         }
     }
 

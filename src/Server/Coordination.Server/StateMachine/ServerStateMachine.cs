@@ -94,7 +94,7 @@ internal sealed class ServerStateMachine
         AppliedTerm = entry.Term;
         if (entry.Type == EntryType.EntryConfChange) return ApplyConfChange(ConfChange.Parser.ParseFrom(entry.Data));
         if (entry.Type != EntryType.EntryNormal || entry.Data.IsEmpty) return (0, default);
-        var request = InternalRequest.Parser.ParseFrom(entry.Data);
+        var request = InternalRequest.Parser.ParseFrom(entry.Data.Span);
         try
         {
             return (request.Id, ApplyResult.Ok(Dispatch(request)));
