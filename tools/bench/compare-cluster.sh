@@ -26,8 +26,8 @@ ONLY=""
 # leads when it starts, or to one that follows (whose puts the leader must first receive from it, and
 # whose reply waits until it learns of the commit); "all": the connections are spread over the three.
 CASES=(
-  "put-c1|leader|--conns 1 --clients 1 --total 5000 put --val-size 256"
-  "put-c1-via-follower|follower|--conns 1 --clients 1 --total 5000 put --val-size 256"
+  "put-c1|leader|--conns 1 --clients 1 --total 20000 put --val-size 256"
+  "put-c1-via-follower|follower|--conns 1 --clients 1 --total 20000 put --val-size 256"
   "put-c64|all|--conns 8 --clients 64 --total 30000 put --val-size 256"
   "range-l-c64|all|--conns 8 --clients 64 --total 30000 range foo --consistency l"
   "range-s-c64|all|--conns 8 --clients 64 --total 30000 range foo --consistency s"
