@@ -38,6 +38,24 @@ public class SnapshotterTests
     }
 
     [Fact]
+    public void AnImageWrittenStraightIntoTheFileRoundTripsAcrossItsIntermediateFlushes()
+    {
+        using var dir = new TempDirectory();
+        var snapshotter = new Snapshotter(dir.Path, new ListLogger());
+        // Over twice the 4 MiB flush step, in uneven writes, so that flushes fall inside writes.
+        byte[] image = Image((9 * 1024 * 1024) + 5, 3);
+        snapshotter.Save(Meta(3, 7), (Action<Stream>)(sink =>
+        {
+            for (var offset = 0; offset < image.Length; offset += 100_003)
+                sink.Write(image, offset, Math.Min(100_003, image.Length - offset));
+        }));
+
+        Assert.True(snapshotter.TryLoadNewest(out SnapshotFile? loaded));
+        Assert.Equal(Meta(3, 7), loaded.Metadata);
+        Assert.Equal(image, loaded.ReadImage());
+    }
+
+    [Fact]
     public void AnInMemoryImageAndAnEmptyImageRoundTrip()
     {
         using var dir = new TempDirectory();

