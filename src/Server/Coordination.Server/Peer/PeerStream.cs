@@ -86,13 +86,12 @@ internal sealed class PeerStream : IAsyncDisposable
     }
 
     /// <summary>Encodes <see cref="_frame"/> into the reused buffer, writes it and empties the frame.</summary>
-    private bool WriteFrameLocked(H2cClientStream call)
+    private void WriteFrameLocked(H2cClientStream call)
     {
         _encoded.ResetWrittenCount();
         _frame.WriteTo(_encoded);
-        _frame.Message = null;
         _frame.Batch.Clear();
-        return call.Write(_encoded.WrittenSpan);
+        call.Write(_encoded.WrittenSpan);
     }
 
     private async Task RunAsync()
