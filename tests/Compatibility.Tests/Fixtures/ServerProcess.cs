@@ -135,7 +135,7 @@ internal abstract class ServerProcess : IAsyncDisposable
         var marker = $"127.0.0.1:{ClientPort}";
         void Watch(string? line)
         {
-            if (line is not null && line.Contains("client requests on", StringComparison.Ordinal) && line.Contains(marker, StringComparison.Ordinal)) servesPort.Value = true;
+            if (line is not null && line.Contains("client requests on", StringComparison.Ordinal) && line.Contains(marker, StringComparison.Ordinal)) Volatile.Write(ref servesPort.Value, true);
         }
         process.OutputDataReceived += (_, e) => { Watch(e.Data); Log.AppendLine("[out] ", e.Data); };
         process.ErrorDataReceived += (_, e) => { Watch(e.Data); Log.AppendLine("[err] ", e.Data); };
@@ -179,7 +179,7 @@ internal abstract class ServerProcess : IAsyncDisposable
                 using var response = await client.GetAsync($"{ClientUrl}/health", cancellationToken).ConfigureAwait(false);
                 var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
                 var healthy = response.IsSuccessStatusCode && body.Contains("\"true\"", StringComparison.Ordinal);
-                if (healthy && servesPort.Value)
+                if (healthy && Volatile.Read(ref servesPort.Value))
                 {
                     Log.AppendLine("[fixture] ", $"ready after {deadline.ElapsedMilliseconds} ms ({(useHttp2 ? "h2c" : "HTTP/1.1")})");
                     return;

@@ -28,10 +28,10 @@ internal sealed class H2cClientStream : IAsyncDisposable
     internal static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(1);
     internal static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(3);
 
-    private const int FrameHeaderLength = 9;
+    private const int FrameHeaderLength = Http2FrameHeader.Length;
     private const int DefaultWindow = 65_535;
     private const int DefaultMaxFrame = 16_384;
-    private const int StreamId = 1;
+    private const uint StreamId = 1;
     private const byte Data = 0x0, Headers = 0x1, RstStream = 0x3, Settings = 0x4, Ping = 0x6, GoAway = 0x7, WindowUpdate = 0x8, Continuation = 0x9;
     private const byte FlagAck = 0x1, FlagEndStream = 0x1, FlagEndHeaders = 0x4;
     private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
@@ -212,7 +212,7 @@ internal sealed class H2cClientStream : IAsyncDisposable
             while (taken < dataAllowed)
             {
                 var size = Math.Min(_maxFrame, dataAllowed - taken);
-                FrameHeader(_out.AsSpan(at), size, Data, 0, StreamId);
+                Http2FrameHeader.Write(_out.AsSpan(at), size, Data, 0, StreamId);
                 at += FrameHeaderLength;
                 source.Slice(taken, size).CopyTo(_out.AsSpan(at));
                 at += size;
@@ -245,12 +245,9 @@ internal sealed class H2cClientStream : IAsyncDisposable
                 var at = 0;
                 while (filled - at >= FrameHeaderLength)
                 {
-                    var length = (buffer[at] << 16) | (buffer[at + 1] << 8) | buffer[at + 2];
+                    var (length, type, flags, stream) = Http2FrameHeader.Read(buffer.AsSpan(at));
                     if (length > buffer.Length - FrameHeaderLength) throw new IOException($"the peer sent a frame of {length} bytes");
                     if (filled - at < FrameHeaderLength + length) break;
-                    var type = buffer[at + 3];
-                    var flags = buffer[at + 4];
-                    var stream = (int)(BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(at + 5)) & 0x7FFF_FFFF);
                     OnFrame(type, flags, stream, buffer.AsSpan(at + FrameHeaderLength, length));
                     at += FrameHeaderLength + length;
                 }
@@ -267,7 +264,7 @@ internal sealed class H2cClientStream : IAsyncDisposable
         }
     }
 
-    private void OnFrame(byte type, byte flags, int stream, ReadOnlySpan<byte> payload)
+    private void OnFrame(byte type, byte flags, uint stream, ReadOnlySpan<byte> payload)
     {
         var wake = false;
         switch (type)
@@ -371,20 +368,10 @@ internal sealed class H2cClientStream : IAsyncDisposable
         try { await _ended.Task.ConfigureAwait(false); } catch (Exception) { }
     }
 
-    private static void WriteFrameHeader(MemoryStream to, int length, byte type, byte flags, int stream)
+    private static void WriteFrameHeader(MemoryStream to, int length, byte type, byte flags, uint stream)
     {
         Span<byte> header = stackalloc byte[FrameHeaderLength];
-        FrameHeader(header, length, type, flags, stream);
+        Http2FrameHeader.Write(header, length, type, flags, stream);
         to.Write(header);
-    }
-
-    private static void FrameHeader(Span<byte> to, int length, byte type, byte flags, int stream)
-    {
-        to[0] = (byte)(length >> 16);
-        to[1] = (byte)(length >> 8);
-        to[2] = (byte)length;
-        to[3] = type;
-        to[4] = flags;
-        BinaryPrimitives.WriteUInt32BigEndian(to[5..], (uint)stream);
     }
 }

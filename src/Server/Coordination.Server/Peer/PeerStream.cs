@@ -81,13 +81,8 @@ internal sealed class PeerStream : IAsyncDisposable
             _frame.Batch.Add(message);
             taken++;
         }
+        if (taken == 0) return;
         _waiting.RemoveRange(0, taken);
-        if (taken > 0) WriteFrameLocked(call);
-    }
-
-    /// <summary>Encodes <see cref="_frame"/> into the reused buffer, writes it and empties the frame.</summary>
-    private void WriteFrameLocked(H2cClientStream call)
-    {
         _encoded.ResetWrittenCount();
         _frame.WriteTo(_encoded);
         _frame.Batch.Clear();

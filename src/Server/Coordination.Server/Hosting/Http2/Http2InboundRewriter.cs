@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 
 namespace Coordination.Server.Hosting.Http2;
 
@@ -27,7 +26,7 @@ internal sealed class Http2InboundRewriter : IDisposable
     public const int PrefaceLength = 24;
 
     /// <summary>Size of the HTTP/2 frame header.</summary>
-    public const int FrameHeaderLength = 9;
+    public const int FrameHeaderLength = Http2FrameHeader.Length;
 
     /// <summary>The smallest SETTINGS_MAX_FRAME_SIZE any HTTP/2 server must accept (and Kestrel's default).</summary>
     public const int DefaultMaxFrameSize = 16384;
@@ -138,9 +137,7 @@ internal sealed class Http2InboundRewriter : IDisposable
                 case State.FrameHeader:
                 {
                     if (!reader.TryCopyTo(header)) return reader.Position;
-                    int length = (header[0] << 16) | (header[1] << 8) | header[2];
-                    byte type = header[3];
-                    uint streamId = BinaryPrimitives.ReadUInt32BigEndian(header[5..]) & 0x7FFF_FFFF;
+                    var (length, type, _, streamId) = Http2FrameHeader.Read(header);
                     bool isHeaderFrame = _inHeaderBlock ? type == TypeContinuation && streamId == _blockStreamId : type == TypeHeaders;
                     if (_inHeaderBlock && !isHeaderFrame)
                     {
@@ -226,12 +223,7 @@ internal sealed class Http2InboundRewriter : IDisposable
             int n = Math.Min(block.Length, OutputFrameSize);
             bool last = n == block.Length;
             var span = output.GetSpan(FrameHeaderLength + n);
-            span[0] = (byte)(n >> 16);
-            span[1] = (byte)(n >> 8);
-            span[2] = (byte)n;
-            span[3] = type;
-            span[4] = (byte)(flags | (last ? FlagEndHeaders : 0));
-            BinaryPrimitives.WriteUInt32BigEndian(span[5..], streamId);
+            Http2FrameHeader.Write(span, n, type, (byte)(flags | (last ? FlagEndHeaders : 0)), streamId);
             block[..n].CopyTo(span[FrameHeaderLength..]);
             output.Advance(FrameHeaderLength + n);
             block = block[n..];
