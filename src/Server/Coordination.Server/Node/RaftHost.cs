@@ -394,10 +394,14 @@ internal sealed class RaftHost : IAsyncDisposable
     /// Records a snapshot file written in the background and tells the core, which keeps it to catch up
     /// lagging members and releases the entries it covers from memory. The core gets the metadata only:
     /// the image stays in the snapshot file, from which the peer transport reads it when it sends one.
+    /// When <c>--snapshot-count</c> more entries were applied while it was written (a slow disk, or a
+    /// starved low-priority writer), the next snapshot starts now rather than at the next commit, so
+    /// an idle member still releases the log it no longer needs.
     /// </summary>
     private void CompleteSnapshot(SnapshotSaved saved)
     {
         if (_snapshots.Complete(saved, _wal) is { } metadata) _raft.Compact(new Snapshot { Metadata = metadata });
+        _snapshots.MaybeStart(_stateMachine, _onSnapshotSaved);
     }
 
     private void PublishStatus()
