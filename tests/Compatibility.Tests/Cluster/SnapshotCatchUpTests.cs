@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Etcdserverpb;
 using Google.Protobuf;
 
@@ -19,11 +21,12 @@ public sealed class SnapshotCatchUpTests
     public async Task A_new_member_is_caught_up_with_a_snapshot_and_restarts_from_it()
     {
         // Snapshots every 100 entries; the core keeps 1000 applied entries in memory behind the
-        // newest snapshot, so 1300 writes leave index 1 out of reach of an append.
+        // newest snapshot, so 1300 writes leave index 1 out of reach of an append. Values of 2 KiB
+        // make an image of about 2.7 MB, sent in several 1 MiB chunks.
         await using var cluster = await LocalCluster.StartAsync(3, Ct, "--snapshot-count", "100");
         var first = cluster.Members[0];
         await Parallel.ForEachAsync(Enumerable.Range(0, 1300), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = Ct }, async (i, ct) =>
-            await first.Kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8($"k/{i:D4}"), Value = ByteString.CopyFromUtf8($"{i}") }, cancellationToken: ct));
+            await first.Kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8($"k/{i:D4}"), Value = ByteString.CopyFromUtf8(new string((char)('a' + i % 26), 2048)) }, cancellationToken: ct));
 
         var fifth = cluster.NewMember("m5");
         var add = await LocalCluster.EtcdctlAsync(first, "json", Ct, "member", "add", fifth.Name, $"--peer-urls={fifth.PeerUrl}");
@@ -31,6 +34,8 @@ public sealed class SnapshotCatchUpTests
         fifth.Start(string.Join(",", cluster.Members.Select(m => $"{m.Name}={m.PeerUrl}")), "existing");
         await ClusterMembershipTests.WaitForEqualHashesAsync(cluster, first, 4);
         Assert.Contains("installing snapshot from the leader", fifth.Log.ToString());
+        var sent = cluster.Members.Select(m => Regex.Match(m.Log.ToString(), @"sent snapshot at index \d+ to peer [0-9a-f]+: (\d+) bytes in (\d+) chunks")).First(m => m.Success);
+        Assert.True(int.Parse(sent.Groups[2].Value, CultureInfo.InvariantCulture) >= 2, sent.Value);
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(fifth.DataDir, "member", "snap"), "*.snap"));
 
         fifth.Kill();

@@ -18,6 +18,7 @@ public sealed class H2cClientStreamTests : IAsyncLifetime
     private const string Path = "/test.Peer/Send";
     private readonly Channel<byte[]> _received = Channel.CreateUnbounded<byte[]>();
     private readonly TaskCompletionSource<IHeaderDictionary> _headers = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _mayRead = Task.CompletedTask;
     private WebApplication _app = null!;
     private Uri _url = null!;
 
@@ -31,6 +32,7 @@ public sealed class H2cClientStreamTests : IAsyncLifetime
             _headers.TrySetResult(context.Request.Headers);
             // The gRPC framing: a compressed flag, a big-endian length, the message.
             var body = context.Request.Body;
+            await _mayRead;
             var prefix = new byte[5];
             while (await ReadExactlyOrEndAsync(body, prefix))
             {
@@ -66,6 +68,44 @@ public sealed class H2cClientStreamTests : IAsyncLifetime
         }
         Assert.False(stream.Completion.IsCompleted);
         Assert.Equal(0, stream.Unsent);
+    }
+
+    [Fact]
+    public async Task A_writer_waiting_for_the_unsent_bytes_to_shrink_resumes_when_the_server_reads()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var reading = new TaskCompletionSource();
+        _mayRead = reading.Task;
+        await using var stream = await H2cClientStream.OpenAsync(_url, Path, TimeProvider.System, TimeSpan.FromSeconds(5), ct);
+        var message = Payload(1, 3 * 1024 * 1024);
+        Assert.True(stream.Write(message));
+        Assert.True(stream.WhenUnsentAtMostAsync(long.MaxValue).IsCompletedSuccessfully);
+
+        // The server does not read, so no more than Kestrel's 1 MiB connection window can leave.
+        var drained = stream.WhenUnsentAtMostAsync(1024 * 1024);
+        Assert.True(stream.Unsent > 1024 * 1024);
+        Assert.False(drained.IsCompleted);
+
+        reading.SetResult();
+        await drained.WaitAsync(TimeSpan.FromSeconds(10), ct);
+        Assert.Equal(message, await _received.Reader.ReadAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct));
+    }
+
+    [Fact]
+    public async Task A_writer_waiting_for_the_unsent_bytes_to_shrink_fails_when_the_call_ends()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var reading = new TaskCompletionSource();
+        _mayRead = reading.Task;
+        await using var stream = await H2cClientStream.OpenAsync(_url, Path, TimeProvider.System, TimeSpan.FromSeconds(5), ct);
+        Assert.True(stream.Write(Payload(2, 3 * 1024 * 1024)));
+        var drained = stream.WhenUnsentAtMostAsync(0);
+        Assert.False(drained.IsCompleted);
+
+        await stream.DisposeAsync();
+
+        await Assert.ThrowsAnyAsync<Exception>(() => drained.WaitAsync(TimeSpan.FromSeconds(10), ct));
+        reading.SetResult();
     }
 
     [Fact]

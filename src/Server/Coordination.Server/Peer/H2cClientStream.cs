@@ -50,6 +50,9 @@ internal sealed class H2cClientStream : IAsyncDisposable
     private int _initialStreamWindow = DefaultWindow;
     private int _maxFrame = DefaultMaxFrame;
     private bool _sending;
+    // Guarded by _gate: who waits for the unsent bytes to fall to _drainedAt or below (one at a time).
+    private TaskCompletionSource? _drained;
+    private long _drainedAt;
     private byte[] _out = new byte[64 * 1024];
     private long _lastHeardTicks;
     private long _pingSentTicks;
@@ -140,6 +143,23 @@ internal sealed class H2cClientStream : IAsyncDisposable
     }
 
     /// <summary>
+    /// Completes once at most <paramref name="bytes"/> are queued but not yet handed to the kernel (at
+    /// once if that holds now); faults when the call ends. One caller at a time: a sender of many large
+    /// messages waits here between them, so they never pile up in memory whole.
+    /// </summary>
+    public Task WhenUnsentAtMostAsync(long bytes)
+    {
+        lock (_gate)
+        {
+            if (_ended.Task.IsCompleted) return _ended.Task;
+            if (_pending.Length + _control.Length <= bytes) return Task.CompletedTask;
+            _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _drainedAt = bytes;
+            return _drained.Task;
+        }
+    }
+
+    /// <summary>
     /// Sends until nothing is left that the windows allow, by non-blocking sends on the calling thread;
     /// when the socket would block, the rest continues on a thread-pool task. Only the thread that set
     /// <see cref="_sending"/> calls this.
@@ -199,6 +219,9 @@ internal sealed class H2cClientStream : IAsyncDisposable
             var needed = (int)_control.Length + dataAllowed + frames * FrameHeaderLength;
             if (needed == 0 || _ended.Task.IsCompleted)
             {
+                if (needed == 0) _drained?.TrySetResult();
+                else _drained?.TrySetException(new IOException("the call ended"));
+                _drained = null;
                 _sending = false;
                 return 0;
             }
@@ -225,6 +248,11 @@ internal sealed class H2cClientStream : IAsyncDisposable
                 _pending.SetLength(_pending.Length - taken);
                 _connectionWindow -= taken;
                 _streamWindow -= taken;
+            }
+            if (_drained is not null && _pending.Length <= _drainedAt)
+            {
+                _drained.TrySetResult();
+                _drained = null;
             }
             return at;
         }
@@ -357,6 +385,11 @@ internal sealed class H2cClientStream : IAsyncDisposable
     private void End(Exception reason)
     {
         if (!_ended.TrySetException(reason)) return;
+        lock (_gate)
+        {
+            _drained?.TrySetException(reason);
+            _drained = null;
+        }
         _stopping.Cancel();
         _socket.Dispose();
     }

@@ -7,7 +7,8 @@ namespace Coordination.Server.Peer;
 
 /// <summary>
 /// The inbound half of the peer transport, served on <c>--listen-peer-urls</c>: frames from a peer's
-/// stream go into the node loop's inbox in order; <c>Cluster</c> tells a joining member the cluster
+/// stream go into the node loop's inbox in order, a snapshot image sent in chunks joined to its
+/// MsgSnap first (<see cref="SnapshotChunkAssembler"/>); <c>Cluster</c> tells a joining member the cluster
 /// id and the member table.
 /// </summary>
 internal sealed class PeerService(CoordinationNode node, IHostApplicationLifetime lifetime) : Protocol.Peer.PeerBase
@@ -16,13 +17,15 @@ internal sealed class PeerService(CoordinationNode node, IHostApplicationLifetim
     {
         // Streams from peers never end by themselves: end them when this member stops.
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        var snapshot = new SnapshotChunkAssembler();
         try
         {
             while (await requestStream.MoveNext(ended.Token).ConfigureAwait(false))
             {
                 var frame = requestStream.Current;
-                if (frame.Message is { } first) node.DeliverPeerMessage(first);
-                foreach (var message in frame.Batch) node.DeliverPeerMessage(message);
+                snapshot.Append(frame.SnapshotChunk);
+                if (frame.Message is { } first) node.DeliverPeerMessage(snapshot.Complete(first));
+                foreach (var message in frame.Batch) node.DeliverPeerMessage(snapshot.Complete(message));
             }
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)

@@ -11,13 +11,16 @@ namespace Coordination.Server.Peer;
 /// a message leaves without waiting for another thread. While no call is open (connecting, or after a
 /// failure) messages wait in a bounded list; when the call fails they are dropped, the core is told
 /// the peer is unreachable, and the call is opened again after a backoff (50 ms doubling to 1 s).
-/// A MsgSnap gets the snapshot image from the snapshot file attached here, off the node loop; the
-/// messages after it wait until it has been written, and its outcome is reported to the core.
+/// A MsgSnap's image is streamed from the snapshot file ahead of it, off the node loop, in chunks of
+/// <see cref="SnapshotChunkBytes"/>; the messages after it wait until it has been written, and its
+/// outcome is reported to the core.
 /// </summary>
 internal sealed class PeerStream : IAsyncDisposable
 {
     private const int MaxWaiting = 4096;
     private const long MaxUnsentBytes = 64L * 1024 * 1024;
+    /// <summary>The size of the pieces a snapshot image is sent in.</summary>
+    internal const int SnapshotChunkBytes = 1 << 20;
     private static readonly string SendPath = $"/{Protocol.Peer.Descriptor.FullName}/Send";
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(50);
@@ -161,23 +164,47 @@ internal sealed class PeerStream : IAsyncDisposable
         {
             var file = _transport.SnapshotFile(message.Snapshot.Metadata)
                 ?? throw new FileNotFoundException($"no snapshot file at index {message.Snapshot.Metadata.Index}, term {message.Snapshot.Metadata.Term}");
-            var image = await Task.Run(file.ReadImage).ConfigureAwait(false);
-            var withImage = new Message(message) { Snapshot = new Snapshot { Metadata = message.Snapshot.Metadata, Data = ByteString.CopyFrom(image) } };
+            var chunks = await SendImageAsync(call, file).ConfigureAwait(false);
             lock (_gate)
             {
                 _waiting.RemoveAt(0);
                 _snapshotPending = false;
-                // Encoded apart from the reused buffer, which would otherwise keep an image's size.
-                if (!call.Write(new PeerFrame { Message = withImage }.ToByteArray())) throw new IOException("the call to the peer ended");
+                // The MsgSnap itself, its data empty (the core keeps metadata only): the receiver
+                // attaches the chunks that preceded it.
+                if (!call.Write(new PeerFrame { Message = message }.ToByteArray())) throw new IOException("the call to the peer ended");
                 WriteWaitingLocked(call);
             }
-            _logger.LogInformation("sent snapshot at index {Index} to peer {Peer:x}", message.Snapshot.Metadata.Index, _peer);
+            _logger.LogInformation("sent snapshot at index {Index} to peer {Peer:x}: {Bytes} bytes in {Chunks} chunks",
+                message.Snapshot.Metadata.Index, _peer, file.ImageLength, chunks);
             _transport.Host?.ReportSnapshot(_peer, succeeded: true);
         }
         catch (Exception)
         {
             _transport.Host?.ReportSnapshot(_peer, succeeded: false);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Streams the snapshot image from its file in <see cref="SnapshotChunkBytes"/> pieces, each
+    /// written once the call has sent all but one piece: the image is never held in memory whole,
+    /// and the call's buffer stays small however large it is. Returns the number of pieces.
+    /// </summary>
+    private async Task<int> SendImageAsync(H2cClientStream call, Storage.Snapshots.SnapshotFile file)
+    {
+        var chunks = 0;
+        var piece = new byte[SnapshotChunkBytes];
+        var encoded = new ArrayBufferWriter<byte>(SnapshotChunkBytes + 16);
+        await using var image = file.OpenImage();
+        while (true)
+        {
+            var read = await image.ReadAtLeastAsync(piece, piece.Length, throwOnEndOfStream: false, _stopping.Token).ConfigureAwait(false);
+            if (read == 0) return chunks;
+            await call.WhenUnsentAtMostAsync(SnapshotChunkBytes).WaitAsync(_stopping.Token).ConfigureAwait(false);
+            encoded.ResetWrittenCount();
+            new PeerFrame { SnapshotChunk = UnsafeByteOperations.UnsafeWrap(piece.AsMemory(0, read)) }.WriteTo(encoded);
+            if (!call.Write(encoded.WrittenSpan)) throw new IOException("the call to the peer ended");
+            chunks++;
         }
     }
 
