@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Coordination.Compatibility.Tests.Fixtures;
 using Etcdserverpb;
 using Google.Protobuf;
@@ -62,7 +64,7 @@ public sealed class ClusterMembershipTests
 
         // etcdctl member add, then start the new member with existing.
         var fourth = cluster.NewMember("m4");
-        var add = await LocalCluster.EtcdctlAsync(first, "json", Ct, "member", "add", fourth.Name, $"--peer-urls={fourth.PeerUrl}");
+        var add = await LocalCluster.ReconfigureAsync(first, "json", Ct, "member", "add", fourth.Name, $"--peer-urls={fourth.PeerUrl}");
         Assert.True(add.ExitCode == 0, add.ToString());
         var added = JsonDocument.Parse(add.Stdout).RootElement;
         var fourthId = added.GetProperty("member").GetProperty("ID").GetUInt64();
@@ -84,7 +86,7 @@ public sealed class ClusterMembershipTests
         // member remove of a follower: the list shrinks, and the removed member stops by itself.
         var removed = cluster.Members.First(m => m != fourth);
         var removedId = await LocalCluster.MemberIdAsync(removed, Ct);
-        var remove = await LocalCluster.EtcdctlAsync(fourth, "json", Ct, "member", "remove", removedId.ToString("x"));
+        var remove = await LocalCluster.ReconfigureAsync(fourth, "json", Ct, "member", "remove", removedId.ToString("x"));
         Assert.True(remove.ExitCode == 0, remove.ToString());
         var list = await LocalCluster.EtcdctlAsync(fourth, "json", Ct, "member", "list");
         var ids = JsonDocument.Parse(list.Stdout).RootElement.GetProperty("members").EnumerateArray().Select(m => m.GetProperty("ID").GetUInt64()).ToList();
@@ -95,10 +97,48 @@ public sealed class ClusterMembershipTests
 
         // The remaining three still commit writes; removing an unknown member is refused as etcd does.
         await fourth.Kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("after"), Value = ByteString.CopyFromUtf8("x") }, cancellationToken: Ct);
-        var again = await LocalCluster.EtcdctlAsync(fourth, "json", Ct, "member", "remove", removedId.ToString("x"));
+        var again = await LocalCluster.ReconfigureAsync(fourth, "json", Ct, "member", "remove", removedId.ToString("x"));
         Assert.NotEqual(0, again.ExitCode);
         Assert.Contains("etcdserver: member not found", again.Stderr);
         await WaitForEqualHashesAsync(cluster, fourth, 3);
+    }
+
+    [Fact]
+    public async Task While_a_voter_is_down_changes_that_could_cost_the_quorum_are_refused_and_it_can_be_removed()
+    {
+        await using var cluster = await LocalCluster.StartAsync(3, Ct);
+        var (first, second, third) = (cluster.Members[0], cluster.Members[1], cluster.Members[2]);
+        // Healthy first: once the first member has reached both peers for 5 s it takes a learner,
+        // which is removed again at once (removing a learner is never checked).
+        var learner = await LocalCluster.ReconfigureAsync(first, "json", Ct, "member", "add", "l1", "--learner", "--peer-urls=http://127.0.0.1:1");
+        Assert.True(learner.ExitCode == 0, learner.ToString());
+        var learnerId = JsonDocument.Parse(learner.Stdout).RootElement.GetProperty("member").GetProperty("ID").GetUInt64();
+        var dropLearner = await LocalCluster.EtcdctlAsync(first, "json", Ct, "member", "remove", learnerId.ToString("x"));
+        Assert.True(dropLearner.ExitCode == 0, dropLearner.ToString());
+
+        var secondId = await LocalCluster.MemberIdAsync(second, Ct);
+        var thirdId = await LocalCluster.MemberIdAsync(third, Ct);
+        var lostThird = $"cannot reach peer {thirdId:x}";
+        var lostBefore = Regex.Count(first.Log.ToString(), Regex.Escape(lostThird));
+        await cluster.ForgetAsync(third); // SIGKILL
+        for (var waited = Stopwatch.StartNew(); Regex.Count(first.Log.ToString(), Regex.Escape(lostThird)) == lostBefore; await Task.Delay(20, Ct))
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(15), "the first member never noticed the third was gone\n" + first.Log.Tail());
+
+        var add = await LocalCluster.EtcdctlAsync(first, "json", Ct, "member", "add", "m4", "--peer-urls=http://127.0.0.1:4");
+        Assert.NotEqual(0, add.ExitCode);
+        Assert.Contains("etcdserver: unhealthy cluster", add.Stderr);
+        var removeReachable = await LocalCluster.EtcdctlAsync(first, "json", Ct, "member", "remove", secondId.ToString("x"));
+        Assert.NotEqual(0, removeReachable.ExitCode);
+        Assert.Contains("etcdserver: unhealthy cluster", removeReachable.Stderr);
+
+        // The member that is down is not part of the working quorum: removing it is allowed.
+        await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(15), Ct);
+        var removeDown = await LocalCluster.EtcdctlAsync(first, "json", Ct, "member", "remove", thirdId.ToString("x"));
+        Assert.True(removeDown.ExitCode == 0, removeDown.ToString());
+        var list = await LocalCluster.EtcdctlAsync(first, "json", Ct, "member", "list");
+        var ids = JsonDocument.Parse(list.Stdout).RootElement.GetProperty("members").EnumerateArray().Select(m => m.GetProperty("ID").GetUInt64()).ToList();
+        var firstId = await LocalCluster.MemberIdAsync(first, Ct);
+        Assert.Equal(new[] { firstId, secondId }.Order(), ids.Order());
     }
 
     [Fact]
@@ -106,14 +146,14 @@ public sealed class ClusterMembershipTests
     {
         await using var cluster = await LocalCluster.StartAsync(3, Ct);
         var member = cluster.Members[1];
-        var taken = await LocalCluster.EtcdctlAsync(member, "json", Ct, "member", "add", "x", $"--peer-urls={cluster.Members[0].PeerUrl}");
+        var taken = await LocalCluster.ReconfigureAsync(member, "json", Ct, "member", "add", "x", $"--peer-urls={cluster.Members[0].PeerUrl}");
         Assert.Contains("etcdserver: Peer URLs already exists", taken.Stderr);
-        var learner = await LocalCluster.EtcdctlAsync(member, "json", Ct, "member", "add", "l1", "--learner", "--peer-urls=http://127.0.0.1:1");
+        var learner = await LocalCluster.ReconfigureAsync(member, "json", Ct, "member", "add", "l1", "--learner", "--peer-urls=http://127.0.0.1:1");
         Assert.True(learner.ExitCode == 0, learner.ToString());
         Assert.True(JsonDocument.Parse(learner.Stdout).RootElement.GetProperty("member").GetProperty("isLearner").GetBoolean());
-        var second = await LocalCluster.EtcdctlAsync(member, "json", Ct, "member", "add", "l2", "--learner", "--peer-urls=http://127.0.0.1:2");
+        var second = await LocalCluster.ReconfigureAsync(member, "json", Ct, "member", "add", "l2", "--learner", "--peer-urls=http://127.0.0.1:2");
         Assert.Contains("etcdserver: too many learner members in cluster", second.Stderr);
-        var promoteVoter = await LocalCluster.EtcdctlAsync(member, "json", Ct, "member", "promote", (await LocalCluster.MemberIdAsync(member, Ct)).ToString("x"));
+        var promoteVoter = await LocalCluster.ReconfigureAsync(member, "json", Ct, "member", "promote", (await LocalCluster.MemberIdAsync(member, Ct)).ToString("x"));
         Assert.Contains("etcdserver: can only promote a learner member", promoteVoter.Stderr);
         // MoveLeader is for the leader to answer.
         var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10), Ct);
@@ -136,7 +176,7 @@ public sealed class ClusterMembershipTests
         await first.Kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("k"), Value = ByteString.CopyFromUtf8("v") }, cancellationToken: Ct);
 
         var learner = cluster.NewMember("l4");
-        var add = await LocalCluster.EtcdctlAsync(first, "json", Ct, "member", "add", learner.Name, "--learner", $"--peer-urls={learner.PeerUrl}");
+        var add = await LocalCluster.ReconfigureAsync(first, "json", Ct, "member", "add", learner.Name, "--learner", $"--peer-urls={learner.PeerUrl}");
         Assert.True(add.ExitCode == 0, add.ToString());
         var learnerId = JsonDocument.Parse(add.Stdout).RootElement.GetProperty("member").GetProperty("ID").GetUInt64();
         learner.Start(string.Join(",", cluster.Members.Select(m => $"{m.Name}={m.PeerUrl}")), "existing");
@@ -162,7 +202,7 @@ public sealed class ClusterMembershipTests
         Assert.Equal("etcdserver: rpc not supported for learner", write.Status.Detail);
 
         // etcdctl 3.4 crashes printing a promote response as JSON (its printer lacks MemberPromote).
-        var promote = await LocalCluster.EtcdctlAsync(first, "simple", Ct, "member", "promote", learnerId.ToString("x"));
+        var promote = await LocalCluster.ReconfigureAsync(first, "simple", Ct, "member", "promote", learnerId.ToString("x"));
         Assert.True(promote.ExitCode == 0, promote.ToString());
         for (var attempt = 0; attempt < 100 && ((await learner.TryStatusAsync(Ct))?.IsLearner ?? true); attempt++) await Task.Delay(100, Ct);
         Assert.False((await learner.TryStatusAsync(Ct))?.IsLearner ?? true);

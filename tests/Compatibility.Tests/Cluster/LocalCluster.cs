@@ -122,6 +122,22 @@ internal sealed class LocalCluster : IAsyncDisposable
     public static Task<EtcdctlResult> EtcdctlAsync(ClusterMember member, string format, CancellationToken cancellationToken, params string[] args) =>
         Etcdctl.RunAsync(member.ClientUrl, args, format, cancellationToken: cancellationToken);
 
+    /// <summary>
+    /// A membership change through etcdctl, asked again while the member answers "unhealthy cluster":
+    /// as etcd (<c>--strict-reconfig-check</c>), a member refuses changes until it has reached every
+    /// voter for 5 s, which a cluster just started or just changed has not.
+    /// </summary>
+    public static async Task<EtcdctlResult> ReconfigureAsync(ClusterMember member, string format, CancellationToken cancellationToken, params string[] args)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var result = await EtcdctlAsync(member, format, cancellationToken, args).ConfigureAwait(false);
+            if (!result.Stderr.Contains("etcdserver: unhealthy cluster", StringComparison.Ordinal) || DateTime.UtcNow > deadline) return result;
+            await Task.Delay(250, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Every member's output, for failure messages.</summary>
     public string Logs() => string.Join("\n", _members.Select(m => $"===== {m.Name}\n{m.Log.Tail(4000)}"));
 

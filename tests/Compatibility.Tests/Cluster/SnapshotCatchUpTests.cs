@@ -29,7 +29,7 @@ public sealed class SnapshotCatchUpTests
             await first.Kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8($"k/{i:D4}"), Value = ByteString.CopyFromUtf8(new string((char)('a' + i % 26), 2048)) }, cancellationToken: ct));
 
         var fifth = cluster.NewMember("m5");
-        var add = await LocalCluster.EtcdctlAsync(first, "json", Ct, "member", "add", fifth.Name, $"--peer-urls={fifth.PeerUrl}");
+        var add = await LocalCluster.ReconfigureAsync(first, "json", Ct, "member", "add", fifth.Name, $"--peer-urls={fifth.PeerUrl}");
         Assert.True(add.ExitCode == 0, add.ToString());
         fifth.Start(string.Join(",", cluster.Members.Select(m => $"{m.Name}={m.PeerUrl}")), "existing");
         await ClusterMembershipTests.WaitForEqualHashesAsync(cluster, first, 4);

@@ -31,6 +31,19 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void Strict_reconfig_check_is_on_by_default_and_a_boolean_flag_as_in_go()
+    {
+        Assert.True(CommandLine.Parse([], NoEnvironment).StrictReconfigCheck);
+        Assert.False(CommandLine.Parse(["--strict-reconfig-check=false"], NoEnvironment).StrictReconfigCheck);
+        Assert.False(CommandLine.Parse([], new Dictionary<string, string> { ["ETCD_STRICT_RECONFIG_CHECK"] = "0" }).StrictReconfigCheck);
+        // Bare, it takes no argument: the next flag is read as a flag.
+        var bare = CommandLine.Parse(["--strict-reconfig-check", "--name", "n1"], NoEnvironment);
+        Assert.True(bare.StrictReconfigCheck);
+        Assert.Equal("n1", bare.Name);
+        Assert.Contains("strict-reconfig-check", Assert.Throws<ArgumentException>(() => CommandLine.Parse(["--strict-reconfig-check=maybe"], NoEnvironment)).Message);
+    }
+
+    [Fact]
     public void Initial_cluster_is_parsed_into_members()
     {
         var o = CommandLine.Parse(["--initial-cluster", "a=http://127.0.0.1:2380,b=http://127.0.0.1:2381", "--initial-cluster-state", "existing"], NoEnvironment);

@@ -29,6 +29,7 @@ internal static class EtcdErrors
     public static readonly EtcdError MemberNotFound = new(StatusCode.NotFound, "etcdserver: member not found");
     public static readonly EtcdError MemberNotLearner = new(StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member");
     public static readonly EtcdError LearnerNotReady = new(StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member which is in sync with leader");
+    public static readonly EtcdError NotEnoughStartedMembers = new(StatusCode.FailedPrecondition, "etcdserver: re-configuration failed due to not enough started members");
     public static readonly EtcdError TooManyLearners = new(StatusCode.FailedPrecondition, "etcdserver: too many learner members in cluster");
 
     // Request handling

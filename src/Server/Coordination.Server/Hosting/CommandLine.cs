@@ -14,8 +14,11 @@ internal static class CommandLine
         "initial-advertise-peer-urls", "initial-cluster", "initial-cluster-state", "initial-cluster-token",
         "snapshot-count", "quota-backend-bytes", "max-request-bytes", "max-txn-ops", "auto-compaction-mode",
         "auto-compaction-retention", "heartbeat-interval", "election-timeout", "restore-from-snapshot", "log-level",
-        "experimental-watch-progress-notify-interval", "auth-token", "auth-token-ttl",
+        "experimental-watch-progress-notify-interval", "auth-token", "auth-token-ttl", "strict-reconfig-check",
     ];
+
+    /// <summary>Flags that, as Go's boolean flags, take no separate argument: <c>--flag</c> is true, <c>--flag=false</c> false.</summary>
+    private static readonly HashSet<string> BooleanFlags = ["strict-reconfig-check"];
 
     /// <summary>Parses flags and environment; throws <see cref="ArgumentException"/> with an operator-facing message.</summary>
     public static ServerOptions Parse(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment)
@@ -38,6 +41,11 @@ internal static class CommandLine
             else
             {
                 flag = body;
+                if (BooleanFlags.Contains(flag))
+                {
+                    values[flag] = "true";
+                    continue;
+                }
                 if (i + 1 >= args.Count) throw new ArgumentException($"flag needs an argument: --{flag}");
                 value = args[++i];
             }
@@ -90,6 +98,17 @@ internal static class CommandLine
         }
         if (Get("auth-token-ttl") is { } att) o = o with { AuthTokenTtl = TimeSpan.FromSeconds(Positive("auth-token-ttl", att)) };
         if (Get("log-level") is { } ll) o = o with { LogLevel = ll };
+        if (Get("strict-reconfig-check") is { } src)
+        {
+            // The spellings Go's strconv.ParseBool accepts.
+            var strict = src switch
+            {
+                "1" or "t" or "T" or "true" or "TRUE" or "True" => true,
+                "0" or "f" or "F" or "false" or "FALSE" or "False" => false,
+                _ => throw new ArgumentException($"invalid boolean value \"{src}\" for -strict-reconfig-check"),
+            };
+            o = o with { StrictReconfigCheck = strict };
+        }
         if (o.InitialCluster.Count == 0)
             o = o with { InitialCluster = [(o.Name, o.InitialAdvertisePeerUrls[0])] };
         if (o.ElectionTimeoutMs < 5 * o.HeartbeatIntervalMs)

@@ -126,7 +126,7 @@ internal sealed class ServerHost : IAsyncDisposable
         var leaseExpiry = new LeaseExpiry(time, LeaseExpiry.DefaultCheckInterval, loggerFactory.CreateLogger<LeaseExpiry>());
         foreach (var (leaseId, ttlSeconds) in stateMachine.Leases.All()) leaseExpiry.Granted(leaseId, ttlSeconds);
         stateMachine.Leases.Observer = leaseExpiry;
-        var transport = new PeerTransport(identity.MemberId, stateMachine.Members, snapshotter, loggerFactory);
+        var transport = new PeerTransport(identity.MemberId, stateMachine.Members, snapshotter, loggerFactory, time);
         var raftHost = new RaftHost(raft, wal, stateMachine, snapshotWriter, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), time,
             loggerFactory.CreateLogger<RaftHost>(), snapshotter, transport,
             requestTimeout: TimeSpan.FromMilliseconds(5000 + 2 * options.ElectionTimeoutMs))
@@ -139,6 +139,8 @@ internal sealed class ServerHost : IAsyncDisposable
         {
             LeaderRenewer = transport.RenewOnLeaderAsync,
             LeaderRemaining = transport.RemainingOnLeaderAsync,
+            PeerActiveSince = transport.ActiveSince,
+            Time = time,
         };
         // Keep-alives went to the previous leader: a new leader gives every lease its full TTL again.
         raftHost.BecameLeader = leaseExpiry.RenewAll;

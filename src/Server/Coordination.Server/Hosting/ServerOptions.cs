@@ -60,6 +60,9 @@ internal sealed record ServerOptions
     /// <summary>Election timeout in milliseconds (<c>--election-timeout</c>).</summary>
     public int ElectionTimeoutMs { get; init; } = 1000;
 
+    /// <summary>Refuse membership changes that could cost the cluster its quorum (<c>--strict-reconfig-check</c>, default true as etcd).</summary>
+    public bool StrictReconfigCheck { get; init; } = true;
+
     /// <summary>Start from a state image saved by <c>etcdctl snapshot save</c> when the data dir is empty (<c>--restore-from-snapshot</c>, ours).</summary>
     public string? RestoreFromSnapshot { get; init; }
 

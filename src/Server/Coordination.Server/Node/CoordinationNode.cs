@@ -190,6 +190,12 @@ internal sealed partial class CoordinationNode : IConcurrencyStore
     /// <summary>Renews a lease on the leader (the peer transport); set when the member serves peers.</summary>
     internal Func<ulong, long, CancellationToken, Task<long>>? LeaderRenewer { get; set; }
 
+    /// <summary>Since when this member has reached a peer over the peer transport (null: not now); for the strict reconfiguration check.</summary>
+    internal Func<ulong, DateTimeOffset?>? PeerActiveSince { get; init; }
+
+    /// <summary>The clock the strict reconfiguration check reads.</summary>
+    internal TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>
     /// Renews a lease on this (leading) member. An unknown or expired lease answers TTL 0, not an
     /// error, as etcd does. The header is filled before the renewal.

@@ -35,6 +35,8 @@ internal sealed class RaftHost : IAsyncDisposable
     private readonly List<Message> _early = new();
     private readonly List<Message> _late = new();
     private readonly Action<SnapshotSaved> _onSnapshotSaved;
+    // Node loop only: the member table the peer transport was last asked to reach.
+    private object? _reached;
     private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<ByteString, ReadRequest> _readsAwaitingIndex = new();
     private readonly List<(ulong Index, ReadRequest Request)> _readsAwaitingApply = new();
@@ -426,7 +428,13 @@ internal sealed class RaftHost : IAsyncDisposable
         }
         if (_raft.Leader == _raft.Id && previousLeader != _raft.Id && _multiMember) BecameLeader?.Invoke();
         Volatile.Write(ref _lastIndex, _raft.LastIndex);
-        _multiMember = _stateMachine.Members.Members.Count > 1;
+        var members = _stateMachine.Members.Members;
+        _multiMember = members.Count > 1;
+        if (!ReferenceEquals(members, _reached))
+        {
+            _reached = members;
+            _peers?.Reach(members.Keys);
+        }
         // Absent from the table is not removed: a snapshot taken before this member was added does
         // not list it yet (the entries after it do). Removal is recorded explicitly.
         if (!_removed && _stateMachine.Members.Removed.Contains(_raft.Id))
@@ -481,4 +489,7 @@ internal interface IPeerSender
 {
     /// <summary>Queues messages for their recipients.</summary>
     void Send(IReadOnlyList<Message> messages);
+
+    /// <summary>Keeps a connection open to each of <paramref name="members"/> (this member excluded), whether or not messages flow.</summary>
+    void Reach(IEnumerable<ulong> members);
 }

@@ -34,6 +34,7 @@ internal sealed class PeerStream : IAsyncDisposable
     // Guarded by _gate: the open call (null while none), the messages waiting for one (or for the
     // snapshot at their head to be read), and whether that snapshot is being read.
     private H2cClientStream? _call;
+    private DateTimeOffset _callOpened;
     private readonly List<Message> _waiting = new();
     private bool _snapshotPending;
     private readonly SemaphoreSlim _snapshotReady = new(0);
@@ -50,6 +51,12 @@ internal sealed class PeerStream : IAsyncDisposable
         _time = time;
         _logger = logger;
         _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>When the open call to the peer was established; null while none is open (any thread).</summary>
+    public DateTimeOffset? ConnectedSince
+    {
+        get { lock (_gate) return _call is null ? null : _callOpened; }
     }
 
     /// <summary>
@@ -109,6 +116,7 @@ internal sealed class PeerStream : IAsyncDisposable
                 lock (_gate)
                 {
                     _call = call;
+                    _callOpened = _time.GetUtcNow();
                     if (!_snapshotPending) WriteWaitingLocked(call);
                 }
                 if (reportedDown) _logger.LogInformation("peer {Peer:x} is reachable again at {Url}", _peer, url);

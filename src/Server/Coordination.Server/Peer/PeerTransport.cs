@@ -9,7 +9,8 @@ namespace Coordination.Server.Peer;
 /// <summary>
 /// The outbound half of the peer transport: one <see cref="PeerStream"/> per peer, each with its own
 /// long-lived client-streaming call to the peer's URL from the member table, written from the node
-/// loop without blocking it. Messages a peer's stream cannot take (no call open and its waiting list
+/// loop without blocking it. Every member keeps a stream to every other (a full mesh, as etcd), so
+/// that each can tell which peers it reaches (<see cref="ActiveSince"/>). Messages a peer's stream cannot take (no call open and its waiting list
 /// full, or too much unsent) are dropped and the core is told the peer is unreachable (raft
 /// retransmits).
 /// </summary>
@@ -21,6 +22,7 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<ulong, PeerStream> _streams = new();
+    private readonly Lock _creating = new();
     private readonly ConcurrentDictionary<string, Grpc.Net.Client.GrpcChannel> _requestChannels = new(StringComparer.Ordinal);
     private RaftHost? _host;
     // Node loop only (Send): the peers a batch goes to, and one peer's share of it.
@@ -67,15 +69,40 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
 
     private void SendTo(ulong peer, List<Message> batch)
     {
-        if (!_streams.TryGetValue(peer, out var stream))
-        {
-            stream = _streams.GetOrAdd(peer, id => new PeerStream(id, this, _time, _loggers.CreateLogger<PeerStream>()));
-        }
-        if (stream.TrySend(batch)) return;
+        if (StreamTo(peer).TrySend(batch)) return;
         Host?.ReportUnreachable(peer);
         foreach (var message in batch)
         {
             if (message.Type == MessageType.MsgSnap) Host?.ReportSnapshot(peer, succeeded: false);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Reach(IEnumerable<ulong> members)
+    {
+        foreach (var member in members)
+        {
+            if (member != _self) StreamTo(member);
+        }
+    }
+
+    /// <summary>
+    /// Since when this member has had an open call to <paramref name="peer"/>; null while it has none
+    /// (any thread). The strict reconfiguration check counts a peer connected after 5 s of it.
+    /// </summary>
+    public DateTimeOffset? ActiveSince(ulong peer) => _streams.TryGetValue(peer, out var stream) ? stream.ConnectedSince : null;
+
+    private PeerStream StreamTo(ulong peer)
+    {
+        if (_streams.TryGetValue(peer, out var stream)) return stream;
+        // Created under a lock: a stream starts its call loop at once, so a losing duplicate from
+        // GetOrAdd would keep running.
+        lock (_creating)
+        {
+            if (_streams.TryGetValue(peer, out stream)) return stream;
+            stream = new PeerStream(peer, this, _time, _loggers.CreateLogger<PeerStream>());
+            _streams[peer] = stream;
+            return stream;
         }
     }
 
