@@ -45,7 +45,7 @@ internal sealed class ClusterMember : IAsyncDisposable
     /// <summary>True when the process was started and exited without being killed (for example a port was taken).</summary>
     public bool HasExitedUnexpectedly => _process is { HasExited: true };
 
-    /// <summary>A gRPC channel to this member's client URL (kept for the member's lifetime).</summary>
+    /// <summary>A gRPC channel to this member's client URL (kept while the process runs; a restart gets a new one).</summary>
     public GrpcChannel Channel => _channel ??= GrpcChannel.ForAddress(ClientUrl);
 
     public KV.KVClient Kv => new(Channel);
@@ -55,6 +55,10 @@ internal sealed class ClusterMember : IAsyncDisposable
     /// <summary>Starts the process (does not wait: a member is healthy only once a quorum runs).</summary>
     public void Start(string initialCluster, string state)
     {
+        // A channel used while the member was down waits out its reconnect backoff and fails calls
+        // meanwhile with "Error connecting to subchannel", though the restarted member serves.
+        _channel?.Dispose();
+        _channel = null;
         var info = new ProcessStartInfo(CoordinationProcess.DotnetHost)
         {
             RedirectStandardOutput = true,

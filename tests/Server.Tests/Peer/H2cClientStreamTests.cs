@@ -18,7 +18,8 @@ public sealed class H2cClientStreamTests : IAsyncLifetime
     private const string Path = "/test.Peer/Send";
     private readonly Channel<byte[]> _received = Channel.CreateUnbounded<byte[]>();
     private readonly TaskCompletionSource<IHeaderDictionary> _headers = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Task _mayRead = Task.CompletedTask;
+    // Set by a test that wants the server to hold off reading request bodies until it completes.
+    private TaskCompletionSource? _holdReads;
     private WebApplication _app = null!;
     private Uri _url = null!;
 
@@ -32,7 +33,7 @@ public sealed class H2cClientStreamTests : IAsyncLifetime
             _headers.TrySetResult(context.Request.Headers);
             // The gRPC framing: a compressed flag, a big-endian length, the message.
             var body = context.Request.Body;
-            await _mayRead;
+            if (_holdReads is { } hold) await hold.Task;
             var prefix = new byte[5];
             while (await ReadExactlyOrEndAsync(body, prefix))
             {
@@ -74,9 +75,7 @@ public sealed class H2cClientStreamTests : IAsyncLifetime
     public async Task A_writer_waiting_for_the_unsent_bytes_to_shrink_resumes_when_the_server_reads()
     {
         var ct = TestContext.Current.CancellationToken;
-        var reading = new TaskCompletionSource();
-        _mayRead = reading.Task;
-        await using var stream = await H2cClientStream.OpenAsync(_url, Path, TimeProvider.System, TimeSpan.FromSeconds(5), ct);
+        await using var stream = await OpenWhileTheServerHoldsReadsAsync(ct);
         var message = Payload(1, 3 * 1024 * 1024);
         Assert.True(stream.Write(message));
         Assert.True(stream.WhenUnsentAtMostAsync(long.MaxValue).IsCompletedSuccessfully);
@@ -86,7 +85,7 @@ public sealed class H2cClientStreamTests : IAsyncLifetime
         Assert.True(stream.Unsent > 1024 * 1024);
         Assert.False(drained.IsCompleted);
 
-        reading.SetResult();
+        _holdReads!.SetResult();
         await drained.WaitAsync(TimeSpan.FromSeconds(10), ct);
         Assert.Equal(message, await _received.Reader.ReadAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct));
     }
@@ -95,9 +94,7 @@ public sealed class H2cClientStreamTests : IAsyncLifetime
     public async Task A_writer_waiting_for_the_unsent_bytes_to_shrink_fails_when_the_call_ends()
     {
         var ct = TestContext.Current.CancellationToken;
-        var reading = new TaskCompletionSource();
-        _mayRead = reading.Task;
-        await using var stream = await H2cClientStream.OpenAsync(_url, Path, TimeProvider.System, TimeSpan.FromSeconds(5), ct);
+        await using var stream = await OpenWhileTheServerHoldsReadsAsync(ct);
         Assert.True(stream.Write(Payload(2, 3 * 1024 * 1024)));
         var drained = stream.WhenUnsentAtMostAsync(0);
         Assert.False(drained.IsCompleted);
@@ -105,7 +102,7 @@ public sealed class H2cClientStreamTests : IAsyncLifetime
         await stream.DisposeAsync();
 
         await Assert.ThrowsAnyAsync<Exception>(() => drained.WaitAsync(TimeSpan.FromSeconds(10), ct));
-        reading.SetResult();
+        _holdReads!.SetResult();
     }
 
     [Fact]
@@ -130,6 +127,12 @@ public sealed class H2cClientStreamTests : IAsyncLifetime
         await _app.StopAsync(ct);
         await Assert.ThrowsAnyAsync<Exception>(() =>
             H2cClientStream.OpenAsync(new Uri($"http://127.0.0.1:{port}"), Path, TimeProvider.System, TimeSpan.FromSeconds(2), ct));
+    }
+
+    private Task<H2cClientStream> OpenWhileTheServerHoldsReadsAsync(CancellationToken ct)
+    {
+        _holdReads = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return H2cClientStream.OpenAsync(_url, Path, TimeProvider.System, TimeSpan.FromSeconds(5), ct);
     }
 
     private static byte[] Payload(int seed, int length)

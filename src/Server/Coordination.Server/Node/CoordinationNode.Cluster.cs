@@ -39,7 +39,7 @@ internal sealed partial class CoordinationNode
         var id = MemberIdentity.MemberIdOf(urls, _options.InitialClusterToken);
         if (members.ContainsKey(id) || _stateMachine.Members.Removed.Contains(id)) throw EtcdErrors.MemberExists.ToException();
         if (request.IsLearner && members.Values.Count(m => m.IsLearner) >= MaxLearners) throw EtcdErrors.TooManyLearners.ToException();
-        Refuse(ReconfigurationCheck.Add(Identity.MemberId, members.Values.ToList(), request.IsLearner, ActiveSince, Time.GetUtcNow()));
+        CheckReconfiguration(() => ReconfigurationCheck.Add(Identity.MemberId, members.Values.ToList(), request.IsLearner, ActiveSince, Time.GetUtcNow()));
         var record = new MemberRecord { Id = id, IsLearner = request.IsLearner };
         record.PeerUrls.AddRange(urls.Select(Canonical));
         var change = new ConfChange
@@ -58,7 +58,7 @@ internal sealed partial class CoordinationNode
     public async Task<MemberRemoveResponse> MemberRemoveAsync(MemberRemoveRequest request, CancellationToken cancellationToken)
     {
         if (_stateMachine.Members.Get(request.ID) is null) throw EtcdErrors.MemberNotFound.ToException();
-        Refuse(ReconfigurationCheck.Remove(Identity.MemberId, _stateMachine.Members.Members.Values.ToList(), request.ID, ActiveSince, Time.GetUtcNow()));
+        CheckReconfiguration(() => ReconfigurationCheck.Remove(Identity.MemberId, _stateMachine.Members.Members.Values.ToList(), request.ID, ActiveSince, Time.GetUtcNow()));
         var change = new ConfChange { Type = ConfChangeType.ConfChangeRemoveNode, NodeId = request.ID };
         var list = await ProposeMembershipAsync(change, new MemberRecord { Id = request.ID }, cancellationToken).ConfigureAwait(false);
         var response = new MemberRemoveResponse { Header = ClusterHeader() };
@@ -79,7 +79,7 @@ internal sealed partial class CoordinationNode
         {
             throw EtcdErrors.LearnerNotReady.ToException();
         }
-        Refuse(ReconfigurationCheck.Promote(_stateMachine.Members.Members.Values.ToList()));
+        CheckReconfiguration(() => ReconfigurationCheck.Promote(_stateMachine.Members.Members.Values.ToList()));
         var change = new ConfChange { Type = ConfChangeType.ConfChangeAddNode, NodeId = request.ID };
         var list = await ProposeMembershipAsync(change, member, cancellationToken).ConfigureAwait(false);
         var response = new MemberPromoteResponse { Header = ClusterHeader() };
@@ -130,10 +130,10 @@ internal sealed partial class CoordinationNode
         return new MoveLeaderResponse { Header = Stamp(new ResponseHeader()) };
     }
 
-    /// <summary>Throws the strict reconfiguration check's error, unless it passed or <c>--strict-reconfig-check=false</c>.</summary>
-    private void Refuse(EtcdError? error)
+    /// <summary>Applies a strict reconfiguration rule (unless <c>--strict-reconfig-check=false</c>) and throws the error it finds.</summary>
+    private void CheckReconfiguration(Func<EtcdError?> rule)
     {
-        if (error is not null && _options.StrictReconfigCheck) throw error.ToException();
+        if (_options.StrictReconfigCheck && rule() is { } error) throw error.ToException();
     }
 
     private DateTimeOffset? ActiveSince(ulong peer) => PeerActiveSince?.Invoke(peer);

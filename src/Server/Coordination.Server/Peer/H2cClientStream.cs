@@ -219,9 +219,6 @@ internal sealed class H2cClientStream : IAsyncDisposable
             var needed = (int)_control.Length + dataAllowed + frames * FrameHeaderLength;
             if (needed == 0 || _ended.Task.IsCompleted)
             {
-                if (needed == 0) _drained?.TrySetResult();
-                else _drained?.TrySetException(new IOException("the call ended"));
-                _drained = null;
                 _sending = false;
                 return 0;
             }

@@ -10,9 +10,9 @@ namespace Coordination.Server.Peer;
 /// The outbound half of the peer transport: one <see cref="PeerStream"/> per peer, each with its own
 /// long-lived client-streaming call to the peer's URL from the member table, written from the node
 /// loop without blocking it. Every member keeps a stream to every other (a full mesh, as etcd), so
-/// that each can tell which peers it reaches (<see cref="ActiveSince"/>). Messages a peer's stream cannot take (no call open and its waiting list
-/// full, or too much unsent) are dropped and the core is told the peer is unreachable (raft
-/// retransmits).
+/// that each can tell which peers it reaches (<see cref="ActiveSince"/>). Messages a peer's stream
+/// cannot take (no call open and its waiting list full, or too much unsent) are dropped and the core
+/// is told the peer is unreachable (raft retransmits).
 /// </summary>
 internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
 {

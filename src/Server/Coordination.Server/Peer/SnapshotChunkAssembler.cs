@@ -12,9 +12,6 @@ internal sealed class SnapshotChunkAssembler
 {
     private MemoryStream? _image;
 
-    /// <summary>Bytes received for the image not yet attached.</summary>
-    public long Pending => _image?.Length ?? 0;
-
     /// <summary>Appends the next piece of the image.</summary>
     public void Append(ByteString chunk)
     {

@@ -108,7 +108,7 @@ internal sealed class Snapshotter
             // The image writers emit varints a byte at a time; unbuffered, each byte went through the
             // CRC and the file stream on its own. A 26.8 MB image (100,000 revisions of one key) took
             // 87-91 ms to save without this buffer and 70-72 ms with it (one idle member, 2 runs each).
-            using (var buffered = new BufferedStream(sink, 64 * 1024))
+            using (var buffered = new BufferedStream(sink, ChunkSize))
             {
                 writeImage(buffered);
             }
