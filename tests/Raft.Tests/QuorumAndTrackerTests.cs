@@ -13,8 +13,44 @@ public class QuorumAndTrackerTests
     [InlineData(new ulong[] { 2, 8, 8, 1, 4 }, 4UL)]
     public void The_committed_index_is_the_highest_index_a_majority_acknowledged(ulong[] acks, ulong expected)
     {
-        var voters = Enumerable.Range(1, acks.Length).Select(i => (ulong)i).ToList();
-        Assert.Equal(expected, MajorityConfig.CommittedIndex(voters, id => acks[(int)id - 1]));
+        Assert.Equal(expected, MajorityConfig.CommittedIndex(acks.ToArray()));
+    }
+
+    [Fact]
+    public void The_tracker_keeps_members_in_id_order_through_additions_promotions_and_removals()
+    {
+        var tracker = new ProgressTracker(maxInflight: 4);
+        tracker.AddVoter(5, next: 1);
+        tracker.AddLearner(2, next: 1);
+        tracker.AddVoter(9, next: 1);
+        tracker.AddVoter(1, next: 1);
+        Assert.Equal([1UL, 5, 9], tracker.Voters);
+        Assert.Equal([2UL], tracker.Learners);
+        Assert.Equal([1UL, 2, 5, 9], Ids(tracker));
+
+        tracker.AddVoter(2, next: 1);
+        Assert.Equal([1UL, 2, 5, 9], tracker.Voters);
+        Assert.Empty(tracker.Learners);
+        Assert.False(tracker.Get(2)!.IsLearner);
+
+        tracker.Remove(5);
+        Assert.Equal([1UL, 2, 9], Ids(tracker));
+        Assert.Null(tracker.Get(5));
+        Assert.False(tracker.IsVoter(5));
+
+        tracker.Get(1)!.MaybeUpdate(7);
+        tracker.Get(2)!.MaybeUpdate(4);
+        tracker.Get(9)!.MaybeUpdate(9);
+        Assert.Equal(7UL, tracker.CommittedIndex());
+        Assert.True(tracker.IsQuorum([1, 9]));
+        Assert.False(tracker.IsQuorum([9, 5]));
+    }
+
+    private static List<ulong> Ids(ProgressTracker tracker)
+    {
+        var ids = new List<ulong>();
+        foreach (var (id, _) in tracker.All) ids.Add(id);
+        return ids;
     }
 
     [Fact]

@@ -125,9 +125,14 @@ internal sealed class RaftLog
     }
 
     /// <summary>Entries after <see cref="HandedOutIndex"/>: what the host must persist next.</summary>
-    public List<Entry> TakeUnhanded()
+    public IReadOnlyList<Entry> TakeUnhanded()
     {
         var from = Math.Max(HandedOutIndex, StableIndex);
+        if (from >= LastIndex)
+        {
+            HandedOutIndex = LastIndex;
+            return [];
+        }
         var list = Slice(from + 1, LastIndex, long.MaxValue);
         HandedOutIndex = LastIndex;
         return list;
@@ -137,16 +142,31 @@ internal sealed class RaftLog
     public List<Entry> Slice(ulong lo, ulong hi, long maxBytes)
     {
         var list = new List<Entry>(hi >= lo ? (int)Math.Min(hi - lo + 1, 1024) : 0);
+        SliceInto(list, lo, hi, maxBytes);
+        return list;
+    }
+
+    /// <summary>Adds the entries of <see cref="Slice"/> to <paramref name="into"/> (an outgoing message's list); returns how many.</summary>
+    public int SliceInto(ICollection<Entry> into, ulong lo, ulong hi, long maxBytes)
+    {
         long size = 0;
+        var count = 0;
         for (var i = lo; i <= hi; i++)
         {
-            if (i <= OffsetIndex) throw new InvalidOperationException($"raft: entry {i} was released from memory");
-            var e = _entries[(int)(i - OffsetIndex - 1)];
+            var e = At(i);
             size += e.Data.Length + 16;
-            if (list.Count > 0 && size > maxBytes) break;
-            list.Add(e);
+            if (count > 0 && size > maxBytes) break;
+            into.Add(e);
+            count++;
         }
-        return list;
+        return count;
+    }
+
+    /// <summary>The entry at <paramref name="index"/>, which must be in memory.</summary>
+    public Entry At(ulong index)
+    {
+        if (index <= OffsetIndex) throw new InvalidOperationException($"raft: entry {index} was released from memory");
+        return _entries[(int)(index - OffsetIndex - 1)];
     }
 
     /// <summary>Marks entries up to <paramref name="index"/> as persisted, if the entry there still has <paramref name="term"/>.</summary>

@@ -63,8 +63,10 @@ public sealed partial class RaftNode
         if (m.Entries.Count == 0) return false;
         // A leader removed from the configuration, or handing over leadership, takes no proposals.
         if (_tracker.Get(Id) is null || LeadTransferee != 0) return false;
-        foreach (var e in m.Entries)
+        // Index loops: a RepeatedField's enumerator is an iterator object (this runs for every proposal).
+        for (var i = 0; i < m.Entries.Count; i++)
         {
+            var e = m.Entries[i];
             if (e.Type != EntryType.EntryConfChange) continue;
             if (_pendingConfIndex > _applied || !IsAcceptableConfChange(ConfChange.Parser.ParseFrom(e.Data)))
             {
@@ -75,8 +77,9 @@ public sealed partial class RaftNode
                 e.Data = Google.Protobuf.ByteString.Empty;
             }
         }
-        foreach (var e in m.Entries)
+        for (var i = 0; i < m.Entries.Count; i++)
         {
+            var e = m.Entries[i];
             e.Term = Term;
             e.Index = _log.LastIndex + 1;
             _log.Append(e);
@@ -148,7 +151,7 @@ public sealed partial class RaftNode
         if (pr.Match < _log.LastIndex) SendAppend(m.From, pr, sendIfEmpty: true);
         if (m.Context.IsEmpty) return;
         var acks = _reads.Acknowledge(m.From, m.Context);
-        if (acks is null || !Quorum.MajorityConfig.HasQuorum(_tracker.Voters, acks.Contains)) return;
+        if (acks is null || !_tracker.IsQuorum(acks)) return;
         foreach (var (index, request) in _reads.ReleaseThrough(m.Context)) AnswerRead(request, index);
     }
 

@@ -26,7 +26,7 @@ public sealed partial class RaftNode
         if (Commit <= _applied) return false;
         for (var i = System.Math.Max(_applied, _log.OffsetIndex) + 1; i <= Commit && i <= _log.LastIndex; i++)
         {
-            if (_log.Slice(i, i, long.MaxValue)[0].Type == EntryType.EntryConfChange) return true;
+            if (_log.At(i).Type == EntryType.EntryConfChange) return true;
         }
         return false;
     }

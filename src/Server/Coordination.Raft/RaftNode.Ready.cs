@@ -30,7 +30,7 @@ public sealed partial class RaftNode
         }
         var entries = _log.TakeUnhanded();
         var appliedFrom = Math.Max(_applied, _log.PendingSnapshot?.Metadata.Index ?? 0);
-        var committed = Commit > appliedFrom ? _log.Slice(appliedFrom + 1, Commit, long.MaxValue) : new List<Entry>();
+        IReadOnlyList<Entry> committed = Commit > appliedFrom ? _log.Slice(appliedFrom + 1, Commit, long.MaxValue) : [];
         var hs = HardStateChanged() ? CurrentHardState() : null;
         var mustSync = snapshot is not null || entries.Count > 0
             || (hs is not null && (hs.Term != _persistedHardState.Term || hs.Vote != _persistedHardState.Vote));
@@ -57,8 +57,9 @@ public sealed partial class RaftNode
             _releasableIndex = Math.Max(_releasableIndex, snapshot.Metadata.Index);
         }
         if (ready.Entries.Count > 0) _log.StableTo(ready.Entries[^1].Index, ready.Entries[^1].Term);
-        foreach (var entry in ready.CommittedEntries)
+        for (var i = 0; i < ready.CommittedEntries.Count; i++)
         {
+            var entry = ready.CommittedEntries[i];
             if (entry.Index <= _applied) continue;
             _applied = entry.Index;
             if (entry.Type == EntryType.EntryConfChange) ApplyConfChange(ConfChange.Parser.ParseFrom(entry.Data));

@@ -26,17 +26,14 @@ public sealed partial class RaftNode
         if (pr.IsPaused) return false;
         var prevIndex = pr.Next - 1;
         if (!_log.TryTerm(prevIndex, out var prevTerm) || prevIndex < _log.OffsetIndex) return SendSnapshot(to, pr);
-        var entries = pr.Next <= _log.LastIndex
-            ? _log.Slice(pr.Next, _log.LastIndex, _config.MaxMessageBytes)
-            : new System.Collections.Generic.List<Entry>();
-        if (entries.Count == 0 && !sendIfEmpty) return false;
+        if (pr.Next > _log.LastIndex && !sendIfEmpty) return false;
         var m = new Message
         {
             To = to, Type = MessageType.MsgApp, Index = prevIndex, LogTerm = prevTerm, Commit = Commit,
         };
-        m.Entries.AddRange(entries);
+        var sent = pr.Next <= _log.LastIndex ? _log.SliceInto(m.Entries, pr.Next, _log.LastIndex, _config.MaxMessageBytes) : 0;
         Send(m);
-        pr.SentEntries(entries.Count, entries.Count > 0 ? entries[^1].Index : prevIndex);
+        pr.SentEntries(sent, sent > 0 ? m.Entries[^1].Index : prevIndex);
         return true;
     }
 

@@ -207,11 +207,15 @@ public sealed partial class RaftNode
 
     /// <summary>The entry at <paramref name="index"/> while it is in memory (for invariant checks in tests).</summary>
     internal Entry? EntryAt(ulong index) =>
-        index > _log.OffsetIndex && index <= _log.LastIndex ? _log.Slice(index, index, long.MaxValue)[0] : null;
+        index > _log.OffsetIndex && index <= _log.LastIndex ? _log.At(index) : null;
 
     /// <summary>The leader's view of each member, for diagnostics.</summary>
-    internal string DescribeProgress() =>
-        string.Join("; ", _tracker.All.Select(p => $"{p.Key}: {p.Value} paused={p.Value.IsPaused} active={p.Value.RecentActive} inflight={p.Value.Inflights.Count}"));
+    internal string DescribeProgress()
+    {
+        var parts = new List<string>();
+        foreach (var (id, pr) in _tracker.All) parts.Add($"{id}: {pr} paused={pr.IsPaused} active={pr.RecentActive} inflight={pr.Inflights.Count}");
+        return string.Join("; ", parts);
+    }
 
     /// <summary>The first index whose entry is still in memory.</summary>
     internal ulong FirstIndexInMemory => _log.OffsetIndex + 1;

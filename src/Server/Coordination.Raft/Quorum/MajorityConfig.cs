@@ -23,19 +23,17 @@ internal enum VoteResult
 internal static class MajorityConfig
 {
     /// <summary>
-    /// The highest index that a majority of <paramref name="voters"/> has acknowledged: sort the
-    /// acknowledged indexes in descending order and take the one at position n/2.
-    /// With no voters it is <see cref="ulong.MaxValue"/> (nothing constrains commitment).
+    /// The highest index that a majority of voters has acknowledged, given each voter's
+    /// acknowledged index in <paramref name="acknowledged"/> (sorted in place): the element at
+    /// position n/2 in descending order. With no voters it is <see cref="ulong.MaxValue"/>
+    /// (nothing constrains commitment).
     /// </summary>
-    public static ulong CommittedIndex(IReadOnlyCollection<ulong> voters, Func<ulong, ulong> acknowledged)
+    public static ulong CommittedIndex(Span<ulong> acknowledged)
     {
-        if (voters.Count == 0) return ulong.MaxValue;
-        Span<ulong> acks = voters.Count <= 16 ? stackalloc ulong[voters.Count] : new ulong[voters.Count];
-        var i = 0;
-        foreach (var id in voters) acks[i++] = acknowledged(id);
-        acks.Sort();
+        if (acknowledged.Length == 0) return ulong.MaxValue;
+        acknowledged.Sort();
         // Ascending order: the element at n - (n/2 + 1) is acknowledged by n/2 + 1 voters.
-        return acks[voters.Count - (voters.Count / 2 + 1)];
+        return acknowledged[acknowledged.Length - (acknowledged.Length / 2 + 1)];
     }
 
     /// <summary>Counts the votes cast so far; a voter missing from <paramref name="votes"/> has not answered.</summary>
@@ -54,11 +52,6 @@ internal static class MajorityConfig
         return VoteResult.Lost;
     }
 
-    /// <summary>True when the members for which <paramref name="isSet"/> holds form a majority.</summary>
-    public static bool HasQuorum(IReadOnlyCollection<ulong> voters, Func<ulong, bool> isSet)
-    {
-        var count = 0;
-        foreach (var id in voters) if (isSet(id)) count++;
-        return count >= voters.Count / 2 + 1;
-    }
+    /// <summary>True when <paramref name="count"/> of <paramref name="voters"/> voters form a majority.</summary>
+    public static bool IsQuorum(int count, int voters) => count >= voters / 2 + 1;
 }

@@ -114,8 +114,9 @@ internal sealed class KvApplier
             commit = txn.End();
         }
 
-        foreach (LeaseChange change in commit.LeaseChanges)
+        for (var i = 0; i < commit.LeaseChanges.Count; i++)
         {
+            var change = commit.LeaseChanges[i];
             if (change.Attached)
             {
                 _leases.Attach(change.LeaseId, change.Key);

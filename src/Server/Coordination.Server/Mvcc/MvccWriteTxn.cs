@@ -15,7 +15,7 @@ internal sealed class MvccWriteTxn : IMvccWriteTxn
     private readonly long _epoch;
     private readonly List<Event> _events = [];
     private readonly List<KeyValue?> _previous = [];
-    private readonly List<LeaseChange> _leaseChanges = [];
+    private List<LeaseChange>? _leaseChanges; // most writes touch no lease: allocated on the first change
     private BTreeNode _root;
     private long _sizeDelta;
     private bool _finished;
@@ -86,12 +86,12 @@ internal sealed class MvccWriteTxn : IMvccWriteTxn
         {
             if (oldLease != 0)
             {
-                _leaseChanges.Add(new LeaseChange(oldLease, key, Attached: false));
+                (_leaseChanges ??= []).Add(new LeaseChange(oldLease, key, Attached: false));
             }
 
             if (lease != 0)
             {
-                _leaseChanges.Add(new LeaseChange(lease, key, Attached: true));
+                (_leaseChanges ??= []).Add(new LeaseChange(lease, key, Attached: true));
             }
         }
 
@@ -128,7 +128,7 @@ internal sealed class MvccWriteTxn : IMvccWriteTxn
             _previous.Add(previous);
             if (previous.Lease != 0)
             {
-                _leaseChanges.Add(new LeaseChange(previous.Lease, history.Key, Attached: false));
+                (_leaseChanges ??= []).Add(new LeaseChange(previous.Lease, history.Key, Attached: false));
             }
         }
 
@@ -147,7 +147,7 @@ internal sealed class MvccWriteTxn : IMvccWriteTxn
         }
 
         var published = new MvccReadView(_root, CommitRevision, _base.CompactRevision, _base.ApproximateSizeBytes + _sizeDelta);
-        var commit = new MvccCommit(CommitRevision, _events, _previous, _leaseChanges);
+        var commit = new MvccCommit(CommitRevision, _events, _previous, _leaseChanges ?? (IReadOnlyList<LeaseChange>)[]);
         _store.FinishWrite(published, commit);
         return commit;
     }

@@ -6,11 +6,11 @@ namespace Coordination.Server.Node;
 /// <summary>
 /// Matches applied proposals with the callers waiting for them (etcd's <c>wait</c> package):
 /// a caller registers an id before proposing and is completed when the entry carrying that id
-/// has been applied.
+/// has been applied, or with an error when its deadline passes first (<see cref="ExpireDue"/>).
 /// </summary>
 internal sealed class ProposalRegistry
 {
-    private readonly ConcurrentDictionary<ulong, TaskCompletionSource<ApplyResult>> _waiting = new();
+    private readonly ConcurrentDictionary<ulong, Waiter> _waiting = new();
     private long _nextId;
 
     /// <summary>
@@ -24,13 +24,29 @@ internal sealed class ProposalRegistry
         _nextId = (long)(((memberId & 0xFFFF) << 48) | (millis << 8));
     }
 
-    /// <summary>Allocates a fresh proposal id and the task that completes when it is applied.</summary>
-    public (ulong Id, Task<ApplyResult> Applied) Register()
+    /// <summary>
+    /// Allocates a fresh proposal id and the task that completes when it is applied, or fails once
+    /// <see cref="ExpireDue"/> is called at or after <paramref name="deadline"/> (a timestamp; the
+    /// default, never).
+    /// </summary>
+    public (ulong Id, Task<ApplyResult> Applied) Register(long deadline = long.MaxValue)
     {
         var id = (ulong)Interlocked.Increment(ref _nextId);
-        var tcs = new TaskCompletionSource<ApplyResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _waiting[id] = tcs;
-        return (id, tcs.Task);
+        var waiter = new Waiter(deadline);
+        _waiting[id] = waiter;
+        return (id, waiter.Task);
+    }
+
+    /// <summary>
+    /// Fails, with <paramref name="error"/>, every waiter whose deadline is at or before
+    /// <paramref name="now"/>. One sweep on the node loop's tick replaces a timer per request.
+    /// </summary>
+    public void ExpireDue(long now, Func<Exception> error)
+    {
+        foreach (var (id, waiter) in _waiting)
+        {
+            if (waiter.Deadline <= now && _waiting.TryRemove(id, out _)) waiter.TrySetException(error());
+        }
     }
 
     /// <summary>Completes the waiter of <paramref name="id"/>, if any (proposals from before a restart have none).</summary>
@@ -52,5 +68,10 @@ internal sealed class ProposalRegistry
     public void FailAll(Exception error)
     {
         foreach (var id in _waiting.Keys) Fail(id, error);
+    }
+
+    private sealed class Waiter(long deadline) : TaskCompletionSource<ApplyResult>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public long Deadline { get; } = deadline;
     }
 }

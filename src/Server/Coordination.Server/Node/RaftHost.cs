@@ -30,6 +30,7 @@ internal sealed class RaftHost : IAsyncDisposable
     private readonly Snapshotter _snapshotter;
     private readonly IPeerSender? _peers;
     private readonly ProposalRegistry _registry;
+    private readonly TimeProvider _time;
     private readonly NodeInbox _inbox = new();
     // Node loop only: a Ready's messages split by when they may leave (see ProcessReady).
     private readonly List<Message> _early = new();
@@ -62,6 +63,7 @@ internal sealed class RaftHost : IAsyncDisposable
         _peers = peers;
         _logger = logger;
         _onSnapshotSaved = saved => _inbox.TryWrite(saved);
+        _time = time;
         _registry = new ProposalRegistry(raft.Id, time.GetUtcNow());
         _requestTimeout = requestTimeout ?? TimeSpan.FromSeconds(7);
         var cs = _raft.ConfState;
@@ -141,7 +143,7 @@ internal sealed class RaftHost : IAsyncDisposable
     public Task<ApplyResult> ProposeAsync(Apply.Protocol.InternalRequest request, CancellationToken cancellationToken)
     {
         if (_fatal is not null || _stopping.IsCancellationRequested) throw EtcdErrors.Stopped.ToException();
-        var (id, applied) = _registry.Register();
+        var (id, applied) = _registry.Register(Deadline());
         request.Id = id;
         return WaitAppliedAsync(id, applied, request.ToByteString(), cancellationToken);
     }
@@ -150,11 +152,17 @@ internal sealed class RaftHost : IAsyncDisposable
     public Task<ApplyResult> ProposeConfChangeAsync(ConfChange change, Apply.Protocol.MemberChange context, CancellationToken cancellationToken)
     {
         if (_fatal is not null || _stopping.IsCancellationRequested) throw EtcdErrors.Stopped.ToException();
-        var (id, applied) = _registry.Register();
+        var (id, applied) = _registry.Register(Deadline());
         context.RequestId = id;
         change.Context = context.ToByteString();
         return WaitAppliedAsync(id, applied, change, cancellationToken);
     }
+
+    /// <summary>When a proposal made now times out: never for a single member, whose log alone decides.</summary>
+    private long Deadline() =>
+        _multiMember ? _time.GetTimestamp() + (long)(_requestTimeout.TotalSeconds * _time.TimestampFrequency) : long.MaxValue;
+
+    private static readonly Func<Exception> TimedOut = () => EtcdErrors.Timeout.ToException();
 
     private async Task<ApplyResult> WaitAppliedAsync(ulong id, Task<ApplyResult> applied, object proposal, CancellationToken cancellationToken)
     {
@@ -165,13 +173,8 @@ internal sealed class RaftHost : IAsyncDisposable
         }
         try
         {
-            if (!_multiMember) return await applied.WaitAsync(cancellationToken).ConfigureAwait(false);
-            return await applied.WaitAsync(_requestTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            _registry.Forget(id);
-            throw EtcdErrors.Timeout.ToException();
+            // In a cluster, the node loop's tick fails the wait with "request timed out" at its deadline.
+            return await applied.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -270,6 +273,7 @@ internal sealed class RaftHost : IAsyncDisposable
         {
             case null:
                 _raft.Tick();
+                _registry.ExpireDue(_time.GetTimestamp(), TimedOut);
                 break;
             case Message message:
                 _raft.Step(message);
@@ -327,14 +331,16 @@ internal sealed class RaftHost : IAsyncDisposable
             }
             // Durable first: only now may peers learn of votes and acknowledgements.
             if (_late.Count > 0) _peers?.Send(_late);
-            foreach (var entry in ready.CommittedEntries)
+            // Index loops over the Ready's lists: a foreach through IReadOnlyList boxes its enumerator, per batch.
+            for (var i = 0; i < ready.CommittedEntries.Count; i++)
             {
-                var (id, result) = _stateMachine.Apply(entry);
+                var (id, result) = _stateMachine.Apply(ready.CommittedEntries[i]);
                 _registry.Complete(id, result);
             }
             _raft.Advance(ready);
-            foreach (var state in ready.ReadStates)
+            for (var i = 0; i < ready.ReadStates.Count; i++)
             {
+                var state = ready.ReadStates[i];
                 if (_readsAwaitingIndex.Remove(state.Context, out var read)) _readsAwaitingApply.Add((state.Index, read));
             }
             CompleteReads();
@@ -355,8 +361,9 @@ internal sealed class RaftHost : IAsyncDisposable
     {
         _early.Clear();
         _late.Clear();
-        foreach (var m in messages)
+        for (var i = 0; i < messages.Count; i++)
         {
+            var m = messages[i];
             if (m.Type is MessageType.MsgApp or MessageType.MsgHeartbeat or MessageType.MsgSnap) _early.Add(m);
             else _late.Add(m);
         }

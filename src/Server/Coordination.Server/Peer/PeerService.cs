@@ -25,7 +25,7 @@ internal sealed class PeerService(CoordinationNode node, IHostApplicationLifetim
                 var frame = requestStream.Current;
                 snapshot.Append(frame.SnapshotChunk);
                 if (frame.Message is { } first) node.DeliverPeerMessage(snapshot.Complete(first));
-                foreach (var message in frame.Batch) node.DeliverPeerMessage(snapshot.Complete(message));
+                for (var i = 0; i < frame.Batch.Count; i++) node.DeliverPeerMessage(snapshot.Complete(frame.Batch[i]));
             }
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)

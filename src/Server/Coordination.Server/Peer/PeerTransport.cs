@@ -51,16 +51,17 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
         // One batch per peer, in order: each peer's messages leave in one frame. The lists are reused
         // (the node loop is the only caller, and a stream copies what it keeps).
         _recipients.Clear();
-        foreach (var message in messages)
+        for (var i = 0; i < messages.Count; i++)
         {
+            var message = messages[i];
             if (message.To != _self && message.To != 0 && !_recipients.Contains(message.To)) _recipients.Add(message.To);
         }
         foreach (var peer in _recipients)
         {
             _batch.Clear();
-            foreach (var message in messages)
+            for (var i = 0; i < messages.Count; i++)
             {
-                if (message.To == peer) _batch.Add(message);
+                if (messages[i].To == peer) _batch.Add(messages[i]);
             }
             SendTo(peer, _batch);
         }
