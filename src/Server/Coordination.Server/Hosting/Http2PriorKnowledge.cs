@@ -22,7 +22,18 @@ internal static class Http2PriorKnowledge
     /// <summary>The connection middleware.</summary>
     public static Func<ConnectionDelegate, ConnectionDelegate> Middleware => next => async connection =>
     {
-        if (await StartsWithPrefaceAsync(connection).ConfigureAwait(false))
+        bool prefaced;
+        try
+        {
+            prefaced = await StartsWithPrefaceAsync(connection).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (connection.ConnectionClosed.IsCancellationRequested)
+        {
+            // Closed before it sent enough to tell (a port probe, say): nothing to serve, and no error
+            // for Kestrel to log.
+            return;
+        }
+        if (prefaced)
         {
             var h2 = new NegotiatedH2();
             connection.Features.Set<ITlsConnectionFeature>(h2);
