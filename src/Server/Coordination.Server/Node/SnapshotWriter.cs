@@ -7,8 +7,8 @@ namespace Coordination.Server.Node;
 
 /// <summary>
 /// Takes a snapshot every <c>--snapshot-count</c> applied entries without stalling the write path:
-/// the node loop captures the applied state (cheap, see <see cref="StateImage"/>), a background task
-/// writes and fsyncs the snapshot file, and back on the node loop <see cref="Complete"/> records it
+/// the node loop captures the applied state (cheap, see <see cref="StateImage"/>), a background thread
+/// at the lowest priority writes and fsyncs the snapshot file, and back on the node loop <see cref="Complete"/> records it
 /// in the write-ahead log and releases the log segments it makes unnecessary. At most one snapshot
 /// is in flight; a failed one is logged and retried after the next <c>--snapshot-count</c> entries
 /// (the log still holds everything, so no acknowledged write depends on it).
@@ -26,7 +26,7 @@ internal sealed class SnapshotWriter(Snapshotter snapshotter, long snapshotCount
     /// <summary>
     /// On the node loop: when enough entries were applied since the last snapshot and none is being
     /// written, captures the state and starts writing it; <paramref name="written"/> is called from
-    /// the background task when the file is durable (or failed), to hand it back to the node loop.
+    /// the writer thread when the file is durable (or failed), to hand it back to the node loop.
     /// </summary>
     public void MaybeStart(ServerStateMachine stateMachine, Action<SnapshotSaved> written)
     {
