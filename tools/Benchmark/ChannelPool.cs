@@ -10,10 +10,12 @@ namespace Coordination.Benchmark;
 internal sealed class ChannelPool : IDisposable
 {
     private readonly GrpcChannel[] _channels;
+    private readonly int _endpoints;
 
     public ChannelPool(IReadOnlyList<string> endpoints, int conns)
     {
         _channels = new GrpcChannel[conns];
+        _endpoints = endpoints.Count;
         for (var j = 0; j < conns; j++)
         {
             var endpoint = endpoints[j % endpoints.Count];
@@ -41,6 +43,9 @@ internal sealed class ChannelPool : IDisposable
     public int Count => _channels.Length;
 
     public GrpcChannel ForClient(int clientIndex) => _channels[clientIndex % _channels.Length];
+
+    /// <summary>The index, in the endpoint list, of the member client <paramref name="clientIndex"/> talks to.</summary>
+    public int EndpointOfClient(int clientIndex) => clientIndex % _channels.Length % _endpoints;
 
     public void Dispose()
     {

@@ -14,6 +14,9 @@ internal sealed class ClosedLoopRunner
     private readonly Options _options;
     private readonly CancellationToken _cancellation;
     private readonly LatencyRecorder _recorder;
+
+    /// <summary>Per endpoint, when there are several: the same latencies split by the member the client talks to.</summary>
+    private readonly LatencyRecorder[] _byEndpoint;
     private readonly ErrorLog _errors = new();
     private readonly TimeSpan _requestTimeout;
     private long _issued;
@@ -24,6 +27,12 @@ internal sealed class ClosedLoopRunner
         _options = options;
         _cancellation = cancellation;
         _recorder = new LatencyRecorder(options.Total);
+        var endpoints = Math.Min(options.Endpoints.Count, options.Conns);
+        _byEndpoint = new LatencyRecorder[endpoints > 1 ? endpoints : 0];
+        for (var e = 0; e < _byEndpoint.Length; e++)
+        {
+            _byEndpoint[e] = new LatencyRecorder(options.Total == long.MaxValue ? long.MaxValue : options.Total / endpoints + 1);
+        }
         _requestTimeout = TimeSpan.FromSeconds(options.RequestTimeoutSeconds);
     }
 
@@ -52,7 +61,8 @@ internal sealed class ClosedLoopRunner
         for (var i = 0; i < clients.Length; i++)
         {
             var client = clients[i];
-            loops[i] = Task.Run(() => runner.ClientLoopAsync(client), CancellationToken.None);
+            var byEndpoint = runner._byEndpoint.Length == 0 ? null : runner._byEndpoint[pool.EndpointOfClient(i)];
+            loops[i] = Task.Run(() => runner.ClientLoopAsync(client, byEndpoint), CancellationToken.None);
         }
 
         await Task.WhenAll(loops).ConfigureAwait(false);
@@ -61,6 +71,14 @@ internal sealed class ClosedLoopRunner
         var latency = LatencySummary.FromTicks(runner._recorder.ToArray());
         var errors = runner._errors.Count;
         var report = new Report(options.Mode, options);
+        for (var e = 0; e < runner._byEndpoint.Length; e++)
+        {
+            var part = LatencySummary.FromTicks(runner._byEndpoint[e].ToArray());
+            report.AddLine(FormattableString.Invariant($"Endpoint {e} ({options.Endpoints[e]}): {part.Count} ok, p50 {part.P50Ms:F3}  p99 {part.P99Ms:F3}  max {part.MaxMs:F3} ms"));
+            report.AddField(FormattableString.Invariant($"ep{e}_p50_ms"), part.P50Ms);
+            report.AddField(FormattableString.Invariant($"ep{e}_p99_ms"), part.P99Ms);
+        }
+
         report.Print(latency, latency.Count + errors, errors, latency.Count / elapsed, elapsed, cancellation.IsCancellationRequested);
         return cancellation.IsCancellationRequested ? 130 : latency.Count == 0 ? 1 : 0;
     }
@@ -103,7 +121,7 @@ internal sealed class ClosedLoopRunner
         }
     }
 
-    private async Task ClientLoopAsync(IRequestOperation client)
+    private async Task ClientLoopAsync(IRequestOperation client, LatencyRecorder? byEndpoint)
     {
         while (!_cancellation.IsCancellationRequested)
         {
@@ -122,7 +140,9 @@ internal sealed class ClosedLoopRunner
             try
             {
                 await client.ExecuteAsync(sequence, DateTime.UtcNow + _requestTimeout, _cancellation).ConfigureAwait(false);
-                _recorder.Record(Stopwatch.GetTimestamp() - start);
+                var ticks = Stopwatch.GetTimestamp() - start;
+                _recorder.Record(ticks);
+                byEndpoint?.Record(ticks);
             }
             catch (Exception ex) when (ErrorLog.IsOwnCancellation(ex, _cancellation))
             {
