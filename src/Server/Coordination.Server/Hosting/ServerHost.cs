@@ -121,7 +121,7 @@ internal sealed class ServerHost : IAsyncDisposable
             Seed = unchecked((int)identity.MemberId),
         };
         var raft = new RaftNode(raftConfig, replay.HardState ?? new HardState(), snapshotMeta, replay.Entries);
-        var snapshotWriter = new SnapshotWriter(snapshotter, options.SnapshotCount, snapshotMeta?.Index ?? 0, loggerFactory.CreateLogger<SnapshotWriter>());
+        var snapshotWriter = new SnapshotWriter(snapshotter, options.SnapshotCount, snapshotMeta?.Index ?? 0, time, loggerFactory.CreateLogger<SnapshotWriter>());
         // The expiry schedule follows the lease table from here on (snapshot, then replayed entries).
         var leaseExpiry = new LeaseExpiry(time, LeaseExpiry.DefaultCheckInterval, loggerFactory.CreateLogger<LeaseExpiry>());
         foreach (var (leaseId, ttlSeconds) in stateMachine.Leases.All()) leaseExpiry.Granted(leaseId, ttlSeconds);

@@ -8,13 +8,19 @@ namespace Coordination.Server.Node;
 /// <summary>
 /// Takes a snapshot every <c>--snapshot-count</c> applied entries without stalling the write path:
 /// the node loop captures the applied state (cheap, see <see cref="StateImage"/>), a background thread
-/// at the lowest priority writes and fsyncs the snapshot file, and back on the node loop <see cref="Complete"/> records it
+/// paced to a quarter of a core writes and fsyncs the snapshot file, and back on the node loop <see cref="Complete"/> records it
 /// in the write-ahead log and releases the log segments it makes unnecessary. At most one snapshot
 /// is in flight; a failed one is logged and retried after the next <c>--snapshot-count</c> entries
 /// (the log still holds everything, so no acknowledged write depends on it).
 /// </summary>
-internal sealed class SnapshotWriter(Snapshotter snapshotter, long snapshotCount, ulong lastSnapshotIndex, ILogger<SnapshotWriter> logger)
+internal sealed class SnapshotWriter(Snapshotter snapshotter, long snapshotCount, ulong lastSnapshotIndex, TimeProvider time, ILogger<SnapshotWriter> logger)
 {
+    /// <summary>Work between two rests of the writer thread.</summary>
+    private static readonly TimeSpan PaceSlice = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>The share of a core the writer thread may take.</summary>
+    private const double PaceShare = 0.25;
+
     private const int SnapshotsKept = 5;
     private ulong _lastSnapshotIndex = lastSnapshotIndex;
     private ulong _lastAttemptIndex = lastSnapshotIndex;
@@ -36,15 +42,16 @@ internal sealed class SnapshotWriter(Snapshotter snapshotter, long snapshotCount
         _lastAttemptIndex = meta.Index;
         var done = new TaskCompletionSource<SnapshotSaved>(TaskCreationOptions.RunContinuationsAsynchronously);
         _inFlight = done.Task;
-        // A thread of its own at the lowest priority: serializing and fsyncing a large image takes a
-        // core for a while, and every member reaches --snapshot-count at the same index. At normal
-        // priority the three writers took CPU that requests needed: with a snapshot of 100,000
+        // A thread of its own, paced (see WritePacer): serializing and fsyncing a large image takes a
+        // core for a while, and every member reaches --snapshot-count at the same index. Unpaced at
+        // normal priority the three writers took CPU that requests needed: with a snapshot of 100,000
         // revisions inside the measured window, a 64-client put p99 of 17.2-18.4 ms, against 13.8-15.1
         // ms at the lowest priority (2 runs each, 3 members on 2 cores; 9-11 ms with no snapshot in it).
-        // The image then takes longer to write (270-610 ms against 120-180 ms).
+        // The lowest priority in turn stretched garbage collections that had to wait for this thread:
+        // the longest pause of a member while it wrote its image was 14-93 ms in 5 runs at nice 19,
+        // 7-15 ms in 3 runs paced (docs/benchmarks.md). The image takes 400-600 ms to write either way.
         var thread = new Thread(() =>
         {
-            BackgroundPriority.TryLowerCurrentThread();
             var saved = Write(meta, image);
             done.SetResult(saved);
             written(saved);
@@ -55,15 +62,15 @@ internal sealed class SnapshotWriter(Snapshotter snapshotter, long snapshotCount
 
     private SnapshotSaved Write(SnapshotMetadata meta, StateImage image)
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var started = time.GetTimestamp();
         try
         {
-            snapshotter.Save(meta, image.WriteTo);
-            return new SnapshotSaved(meta, null, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            snapshotter.Save(meta, image.WriteTo, new WritePacer(time, PaceSlice, PaceShare));
+            return new SnapshotSaved(meta, null, time.GetElapsedTime(started));
         }
         catch (Exception ex)
         {
-            return new SnapshotSaved(meta, ex, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            return new SnapshotSaved(meta, ex, time.GetElapsedTime(started));
         }
     }
 

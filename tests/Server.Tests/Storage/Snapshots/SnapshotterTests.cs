@@ -56,6 +56,40 @@ public class SnapshotterTests
     }
 
     [Fact]
+    public void APacedImageRestsBetweenItsChunksAndStillRoundTrips()
+    {
+        using var dir = new TempDirectory();
+        var snapshotter = new Snapshotter(dir.Path, new ListLogger());
+        // Each chunk "takes" 1 ms on this clock, so a 2 ms slice ends every other chunk.
+        var time = new SteppingTimeProvider(TimeSpan.FromMilliseconds(1));
+        var rests = new List<TimeSpan>();
+        var pacer = new WritePacer(time, TimeSpan.FromMilliseconds(2), 0.5, rests.Add);
+        byte[] image = Image((1024 * 1024) + 3, 4);
+        // Small writes, as the image writers make: the file gets them in 64 KiB chunks.
+        snapshotter.Save(Meta(4, 9), (Action<Stream>)(sink =>
+        {
+            for (var offset = 0; offset < image.Length; offset += 4096)
+                sink.Write(image, offset, Math.Min(4096, image.Length - offset));
+        }), pacer);
+
+        // 1 MiB and 3 bytes in 64 KiB chunks: 17 chunks, a rest after every second one.
+        Assert.InRange(rests.Count, 8, 9);
+        Assert.All(rests, r => Assert.Equal(TimeSpan.FromMilliseconds(2), r));
+        Assert.True(snapshotter.TryLoadNewest(out SnapshotFile? loaded));
+        Assert.Equal(image, loaded.ReadImage());
+    }
+
+    /// <summary>A clock that moves on by a fixed step each time it is read.</summary>
+    private sealed class SteppingTimeProvider(TimeSpan step) : TimeProvider
+    {
+        private long _now;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => _now += step.Ticks;
+    }
+
+    [Fact]
     public void AnInMemoryImageAndAnEmptyImageRoundTrip()
     {
         using var dir = new TempDirectory();

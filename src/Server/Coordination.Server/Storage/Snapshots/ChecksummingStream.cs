@@ -4,9 +4,10 @@ namespace Coordination.Server.Storage.Snapshots;
 /// A write-only stream that forwards to a snapshot file while keeping a running CRC32C and length,
 /// and flushes the file to disk after every <paramref name="syncEvery"/> bytes: a large image then
 /// reaches the disk in steps instead of one burst at the end, which would queue the write-ahead
-/// log's fsyncs behind it.
+/// log's fsyncs behind it. After each chunk it lets <paramref name="pacer"/>, when given, rest the
+/// writing thread.
 /// </summary>
-internal sealed class ChecksummingStream(FileStream inner, uint crc, long syncEvery) : Stream
+internal sealed class ChecksummingStream(FileStream inner, uint crc, long syncEvery, WritePacer? pacer = null) : Stream
 {
     private long _synced;
 
@@ -42,6 +43,7 @@ internal sealed class ChecksummingStream(FileStream inner, uint crc, long syncEv
             inner.Flush(flushToDisk: true);
             _synced = Written;
         }
+        pacer?.Pace();
     }
 
     public override void WriteByte(byte value) => Write([value]);

@@ -216,8 +216,9 @@ internal sealed class WriteAheadLog : IDisposable
         }
     }
 
-    /// <summary>Writes everything appended and fsyncs the segment; when it returns, all of it is
-    /// durable. Does nothing when nothing was appended since the last sync.</summary>
+    /// <summary>Writes everything appended and flushes the segment to disk (<c>fdatasync</c>, see
+    /// <see cref="FileDataSync"/>); when it returns, all of it is durable. Does nothing when nothing
+    /// was appended since the last sync.</summary>
     public void Sync()
     {
         ThrowIfUnusable();
@@ -226,7 +227,7 @@ internal sealed class WriteAheadLog : IDisposable
             WriteBuffer();
             if (_unsynced)
             {
-                RandomAccess.FlushToDisk(_tail!);
+                FileDataSync.Flush(_tail!);
                 _unsynced = false;
                 SyncCount++;
             }
