@@ -38,6 +38,7 @@ internal sealed class RaftHost : IAsyncDisposable
     private readonly Action<SnapshotSaved> _onSnapshotSaved;
     // Node loop only: the member table the peer transport was last asked to reach.
     private object? _reached;
+    private object? _retired;
     private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<ByteString, ReadRequest> _readsAwaitingIndex = new();
     private readonly List<(ulong Index, ReadRequest Request)> _readsAwaitingApply = new();
@@ -442,6 +443,12 @@ internal sealed class RaftHost : IAsyncDisposable
             _reached = members;
             _peers?.Reach(members.Keys);
         }
+        var removed = _stateMachine.Members.Removed;
+        if (!ReferenceEquals(removed, _retired))
+        {
+            _retired = removed;
+            if (removed.Count > 0) _peers?.Retire(removed);
+        }
         // Absent from the table is not removed: a snapshot taken before this member was added does
         // not list it yet (the entries after it do). Removal is recorded explicitly.
         if (!_removed && _stateMachine.Members.Removed.Contains(_raft.Id))
@@ -499,4 +506,8 @@ internal interface IPeerSender
 
     /// <summary>Keeps a connection open to each of <paramref name="members"/> (this member excluded), whether or not messages flow.</summary>
     void Reach(IEnumerable<ulong> members);
+
+    /// <summary>Closes, after a grace period, the connection to each of <paramref name="removed"/>
+    /// (members removed from the cluster), and opens none to them again.</summary>
+    void Retire(IEnumerable<ulong> removed);
 }

@@ -12,7 +12,8 @@ namespace Coordination.Server.Peer;
 /// loop without blocking it. Every member keeps a stream to every other (a full mesh, as etcd), so
 /// that each can tell which peers it reaches (<see cref="ActiveSince"/>). Messages a peer's stream
 /// cannot take (no call open and its waiting list full, or too much unsent) are dropped and the core
-/// is told the peer is unreachable (raft retransmits).
+/// is told the peer is unreachable (raft retransmits). The stream to a member removed from the
+/// cluster closes <see cref="RetireGrace"/> after the removal is applied, and none is opened again.
 /// </summary>
 internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
 {
@@ -25,6 +26,9 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
     private readonly Lock _creating = new();
     private readonly ConcurrentDictionary<string, Grpc.Net.Client.GrpcChannel> _requestChannels = new(StringComparer.Ordinal);
     private RaftHost? _host;
+    // Removed members: no stream is opened to them again; each one's stream closes after RetireGrace.
+    private readonly ConcurrentDictionary<ulong, ITimer> _retired = new();
+    private readonly ConcurrentBag<Task> _closing = new();
     // Node loop only (Send): the peers a batch goes to, and one peer's share of it.
     private readonly List<ulong> _recipients = new();
     private readonly List<Message> _batch = new();
@@ -68,9 +72,18 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
         _batch.Clear();
     }
 
+    /// <summary>
+    /// How long the stream to a removed member stays open: the messages that tell it of its removal
+    /// (the leader's append with the commit index past the change) are queued when the change is
+    /// applied, and closing the stream at once could drop them.
+    /// </summary>
+    internal static readonly TimeSpan RetireGrace = TimeSpan.FromSeconds(5);
+
     private void SendTo(ulong peer, List<Message> batch)
     {
-        if (StreamTo(peer).TrySend(batch)) return;
+        var stream = StreamTo(peer);
+        if (stream is null) return; // a removed member: nothing goes to it any more
+        if (stream.TrySend(batch)) return;
         Host?.ReportUnreachable(peer);
         foreach (var message in batch)
         {
@@ -87,13 +100,40 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
         }
     }
 
+    /// <inheritdoc />
+    public void Retire(IEnumerable<ulong> removed)
+    {
+        foreach (var member in removed)
+        {
+            if (member == _self || _retired.ContainsKey(member)) continue;
+            var timer = _time.CreateTimer(
+                static state =>
+                {
+                    var (transport, peer) = ((PeerTransport, ulong))state!;
+                    transport.CloseRetired(peer);
+                },
+                (this, member), RetireGrace, Timeout.InfiniteTimeSpan);
+            if (!_retired.TryAdd(member, timer)) timer.Dispose();
+        }
+    }
+
+    /// <summary>The peers this member has a stream to (diagnostics, tests).</summary>
+    internal IReadOnlyCollection<ulong> StreamPeers => [.. _streams.Keys];
+
+    /// <summary>Closes the stream to a removed member once its grace period is over (timer thread).</summary>
+    private void CloseRetired(ulong peer)
+    {
+        if (_streams.TryRemove(peer, out var stream)) _closing.Add(stream.DisposeAsync().AsTask());
+    }
+
     /// <summary>
     /// Since when this member has had an open call to <paramref name="peer"/>; null while it has none
     /// (any thread). The strict reconfiguration check counts a peer connected after 5 s of it.
     /// </summary>
     public DateTimeOffset? ActiveSince(ulong peer) => _streams.TryGetValue(peer, out var stream) ? stream.ConnectedSince : null;
 
-    private PeerStream StreamTo(ulong peer)
+    /// <summary>The stream to <paramref name="peer"/>, opened when there is none; null for a removed member.</summary>
+    private PeerStream? StreamTo(ulong peer)
     {
         if (_streams.TryGetValue(peer, out var stream)) return stream;
         // Created under a lock: a stream starts its call loop at once, so a losing duplicate from
@@ -101,6 +141,7 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
         lock (_creating)
         {
             if (_streams.TryGetValue(peer, out stream)) return stream;
+            if (_retired.ContainsKey(peer)) return null;
             stream = new PeerStream(peer, this, _time, _loggers.CreateLogger<PeerStream>());
             _streams[peer] = stream;
             return stream;
@@ -154,7 +195,12 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var channel in _requestChannels.Values) channel.Dispose();
-        foreach (var stream in _streams.Values) await stream.DisposeAsync().ConfigureAwait(false);
-        _streams.Clear();
+        foreach (var timer in _retired.Values) await timer.DisposeAsync().ConfigureAwait(false);
+        // TryRemove: a retired stream's timer may be closing the same stream right now.
+        foreach (var peer in _streams.Keys)
+        {
+            if (_streams.TryRemove(peer, out var stream)) await stream.DisposeAsync().ConfigureAwait(false);
+        }
+        await Task.WhenAll(_closing).ConfigureAwait(false);
     }
 }
