@@ -49,7 +49,8 @@ internal sealed class SnapshotWriter(Snapshotter snapshotter, long snapshotCount
         // ms at the lowest priority (2 runs each, 3 members on 2 cores; 9-11 ms with no snapshot in it).
         // The lowest priority in turn stretched garbage collections that had to wait for this thread:
         // the longest pause of a member while it wrote its image was 14-93 ms in 5 runs at nice 19,
-        // 7-15 ms in 3 runs paced (docs/benchmarks.md). The image takes 400-600 ms to write either way.
+        // 7-15 ms in 3 runs paced (docs/benchmarks.md). The image took
+        // 180-740 ms to write at nice 19 and 410-580 ms paced.
         var thread = new Thread(() =>
         {
             var saved = Write(meta, image);

@@ -6,8 +6,9 @@ namespace Coordination.Server.Storage.Snapshots;
 /// for as long as keeps it at that share. The writer stays at normal priority. Lowering its priority
 /// instead (nice 19, what this replaced) let a stop-the-world garbage collection wait for it: the
 /// runtime must bring every thread to a safe point, and a thread at nice 19 on busy cores runs
-/// rarely, so a 64-client put run saw collections that paused a member for 50-90 ms while a snapshot
-/// was being written (docs/benchmarks.md). A resting thread is already at a safe point.
+/// rarely, so in 64-client put runs a member's longest collection pause while it wrote its snapshot
+/// was 14-93 ms (5 runs; 7-15 ms in 3 runs paced, docs/benchmarks.md). A resting thread is already
+/// at a safe point.
 /// </summary>
 internal sealed class WritePacer
 {
