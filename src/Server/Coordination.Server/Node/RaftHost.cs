@@ -38,6 +38,7 @@ internal sealed class RaftHost : IAsyncDisposable
     private readonly Action<SnapshotSaved> _onSnapshotSaved;
     // Node loop only: the member table the peer transport was last asked to reach.
     private object? _reached;
+    // Node loop only: the removed-member set last handed to the peer transport and checked for this member.
     private object? _retired;
     private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<ByteString, ReadRequest> _readsAwaitingIndex = new();
@@ -443,15 +444,14 @@ internal sealed class RaftHost : IAsyncDisposable
             _reached = members;
             _peers?.Reach(members.Keys);
         }
+        // The removed set is replaced, never changed in place: looked at only when it is a new one.
         var removed = _stateMachine.Members.Removed;
-        if (!ReferenceEquals(removed, _retired))
-        {
-            _retired = removed;
-            if (removed.Count > 0) _peers?.Retire(removed);
-        }
+        if (ReferenceEquals(removed, _retired)) return;
+        _retired = removed;
+        if (removed.Count > 0) _peers?.Retire(removed);
         // Absent from the table is not removed: a snapshot taken before this member was added does
         // not list it yet (the entries after it do). Removal is recorded explicitly.
-        if (!_removed && _stateMachine.Members.Removed.Contains(_raft.Id))
+        if (!_removed && removed.Contains(_raft.Id))
         {
             _removed = true;
             _logger.LogWarning("this member ({Id:x}) has been removed from the cluster; stopping", _raft.Id);

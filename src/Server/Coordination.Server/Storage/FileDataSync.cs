@@ -10,9 +10,9 @@ namespace Coordination.Server.Storage;
 /// commit the file system's journal, and a journal commit first writes out other files' freshly
 /// allocated data, such as a snapshot image being written. Under a 64-client load somewhat fewer log
 /// syncs took over 1.5 ms with <c>fdatasync</c> (75 and 73 against 101 and 81 in 2 runs each,
-/// docs/benchmarks.md); on busy cores a sync's time is mostly waiting for one. Writes that change the file's size or allocation are
-/// still persisted by <c>fdatasync</c>; the log's segments are preallocated anyway. Elsewhere this
-/// falls back to <see cref="RandomAccess.FlushToDisk"/>.
+/// docs/benchmarks.md); on busy cores a sync's time is mostly waiting for one. Writes that change
+/// the file's size or allocation are still persisted by <c>fdatasync</c>; the log's segments are
+/// preallocated anyway. Elsewhere this falls back to <see cref="RandomAccess.FlushToDisk"/>.
 /// </summary>
 internal static class FileDataSync
 {
