@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using Coordination.Raft.Protocol;
 using Coordination.Raft.Tracker;
@@ -23,7 +24,7 @@ public sealed partial class RaftNode
                 _tracker.ResetRecentActive(Id);
                 return;
             case MessageType.MsgProp:
-                AppendProposal(m);
+                AppendProposal(m.Entries, fromSelf: m.From == Id);
                 return;
             case MessageType.MsgReadIndex:
                 HandleReadIndex(m);
@@ -57,35 +58,39 @@ public sealed partial class RaftNode
         }
     }
 
-    /// <summary>Appends a proposal's entries to the leader's log; false when it must be dropped.</summary>
-    private bool AppendProposal(Message m)
+    /// <summary>
+    /// Appends a proposal's entries to the leader's log; false when it must be dropped. The
+    /// followers hear of them at the next Ready (<see cref="FlushAppends"/>), so the proposals of
+    /// one Ready leave in one append per follower, not one each.
+    /// </summary>
+    private bool AppendProposal(IList<Entry> entries, bool fromSelf)
     {
-        if (m.Entries.Count == 0) return false;
+        if (entries.Count == 0) return false;
         // A leader removed from the configuration, or handing over leadership, takes no proposals.
         if (_tracker.Get(Id) is null || LeadTransferee != 0) return false;
         // Index loops: a RepeatedField's enumerator is an iterator object (this runs for every proposal).
-        for (var i = 0; i < m.Entries.Count; i++)
+        for (var i = 0; i < entries.Count; i++)
         {
-            var e = m.Entries[i];
+            var e = entries[i];
             if (e.Type != EntryType.EntryConfChange) continue;
             if (_pendingConfIndex > _applied || !IsAcceptableConfChange(ConfChange.Parser.ParseFrom(e.Data)))
             {
                 // Forwarded from a follower, the proposer cannot be told; an empty entry keeps the
                 // batch's shape (the proposer sees nothing applied and times out).
-                if (m.From == Id && m.Entries.Count == 1) return false;
+                if (fromSelf && entries.Count == 1) return false;
                 e.Type = EntryType.EntryNormal;
                 e.Data = Google.Protobuf.ByteString.Empty;
             }
         }
-        for (var i = 0; i < m.Entries.Count; i++)
+        for (var i = 0; i < entries.Count; i++)
         {
-            var e = m.Entries[i];
+            var e = entries[i];
             e.Term = Term;
             e.Index = _log.LastIndex + 1;
             _log.Append(e);
             if (e.Type == EntryType.EntryConfChange) _pendingConfIndex = e.Index;
         }
-        BroadcastAppend();
+        _appendsPending = true;
         return true;
     }
 
@@ -124,7 +129,9 @@ public sealed partial class RaftNode
         }
         if (MaybeCommit())
         {
-            BroadcastAppend();
+            // Every follower hears of the new commit index at the next Ready, once however many
+            // answers this Ready brings.
+            _commitPending = true;
         }
         else if (wasPaused)
         {

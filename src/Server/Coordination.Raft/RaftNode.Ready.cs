@@ -9,6 +9,8 @@ public sealed partial class RaftNode
     /// <summary>True when <see cref="GetReady"/> has work for the host.</summary>
     public bool HasReady =>
         _messages.Count > 0
+        || _appendsPending
+        || _commitPending
         || _readStates.Count > 0
         || _log.HasUnhandedEntries
         || (_log.PendingSnapshot is not null && !_log.PendingSnapshotHandedOut)
@@ -19,6 +21,7 @@ public sealed partial class RaftNode
     /// <summary>Collects the work the host must do next (see <see cref="Ready"/>). Call <see cref="Advance"/> once it is done.</summary>
     public Ready GetReady()
     {
+        FlushAppends();
         // Read requests that arrived since the last batch share one heartbeat round.
         if (Role == RaftRole.Leader && _reads.RoundToStart is not null) BroadcastHeartbeat();
 
@@ -36,6 +39,7 @@ public sealed partial class RaftNode
             || (hs is not null && (hs.Term != _persistedHardState.Term || hs.Vote != _persistedHardState.Vote));
         var messages = _messages;
         _messages = new List<Message>();
+        _forwarding = null;
         var readStates = _readStates;
         _readStates = new List<ReadState>();
         return new Ready(hs, entries, committed, mustSync, messages, snapshot, readStates);
@@ -72,9 +76,28 @@ public sealed partial class RaftNode
         if (Role == RaftRole.Leader && _tracker.Get(Id) is { } self)
         {
             // The leader's own acknowledgement is its durable log, not what it merely appended.
-            if (self.MaybeUpdate(_log.StableIndex) && MaybeCommit()) BroadcastAppend();
+            if (self.MaybeUpdate(_log.StableIndex) && MaybeCommit()) _commitPending = true;
         }
         ReleaseMemory();
+    }
+
+    /// <summary>
+    /// Sends the appends deferred since the last Ready: to each follower what it is missing of the
+    /// entries proposed meanwhile, or, when the commit index moved, at least the commit index. One
+    /// message per follower replaces one per proposal and one per acknowledgement that advanced the
+    /// commit; the host sees the same messages either way only at the next Ready.
+    /// </summary>
+    private void FlushAppends()
+    {
+        if (!_appendsPending && !_commitPending) return;
+        var sendIfEmpty = _commitPending;
+        _appendsPending = false;
+        _commitPending = false;
+        if (Role != RaftRole.Leader) return;
+        foreach (var (id, pr) in _tracker.All)
+        {
+            if (id != Id) SendAppend(id, pr, sendIfEmpty);
+        }
     }
 
     /// <summary>

@@ -49,6 +49,8 @@ public sealed partial class RaftNode
     private void Reset(ulong term)
     {
         _transferCampaignDeferred = false;
+        _appendsPending = false;
+        _commitPending = false;
         if (Term != term)
         {
             Term = term;

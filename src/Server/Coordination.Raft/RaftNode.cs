@@ -40,6 +40,13 @@ public sealed partial class RaftNode
     private Snapshot? _latestSnapshot;
     private ulong _releasableIndex;
     private bool _transferCampaignDeferred;
+    // Appends deferred to the next Ready (see FlushAppends): entries proposed since the last
+    // Ready, and a commit index the followers have not been told of.
+    private bool _appendsPending;
+    private bool _commitPending;
+    // The proposals this follower forwards to the leader in the current Ready: one message
+    // gathers them all.
+    private Message? _forwarding;
 
     /// <summary>Restores a member from what its storage holds.</summary>
     /// <param name="config">The member's configuration.</param>
@@ -222,14 +229,19 @@ public sealed partial class RaftNode
 
     private ProposeResult ProposeEntry(Entry entry)
     {
-        var m = new Message { Type = MessageType.MsgProp, From = Id, Entries = { entry } };
         switch (Role)
         {
             case RaftRole.Leader:
-                return AppendProposal(m) ? ProposeResult.Accepted : ProposeResult.Dropped;
+                return AppendProposal(new[] { entry }, fromSelf: true) ? ProposeResult.Accepted : ProposeResult.Dropped;
             default:
                 if (Leader == 0) return ProposeResult.Dropped;
-                Send(new Message(m) { To = Leader });
+                // Proposals forwarded before the next Ready travel in one message.
+                if (_forwarding is null || _forwarding.To != Leader)
+                {
+                    _forwarding = new Message { Type = MessageType.MsgProp, To = Leader };
+                    Send(_forwarding);
+                }
+                _forwarding.Entries.Add(entry);
                 return ProposeResult.Forwarded;
         }
     }
