@@ -95,6 +95,11 @@ internal sealed class ServerStateMachine
         if (entry.Type == EntryType.EntryConfChange) return ApplyConfChange(ConfChange.Parser.ParseFrom(entry.Data));
         if (entry.Type != EntryType.EntryNormal || entry.Data.IsEmpty) return (0, default);
         var request = InternalRequest.Parser.ParseFrom(entry.Data.Span);
+        if (request.RequestCase == InternalRequest.RequestOneofCase.Put)
+        {
+            EntryValueSharing.Share(entry.Data, request.Put);
+        }
+
         try
         {
             return (request.Id, ApplyResult.Ok(Dispatch(request)));
