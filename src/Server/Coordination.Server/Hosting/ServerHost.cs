@@ -160,13 +160,13 @@ internal sealed class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton(new Locks(node, watchHub));
         builder.Services.AddSingleton(new Elections(node, watchHub));
         builder.Services.AddSingleton(new AuthGate(stateMachine.Auth, tokens, stateMachine.Leases));
+        builder.Services.AddSingleton(new LearnerGate(node));
+        builder.Services.AddSingleton<ClientCallInterceptor>();
         builder.Services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = options.MaxReceiveMessageBytes;
             o.MaxSendMessageSize = null;
-            o.Interceptors.Add<EtcdErrorInterceptor>();
-            o.Interceptors.Add<AuthInterceptor>();
-            o.Interceptors.Add<LearnerGate>();
+            o.Interceptors.Add<ClientCallInterceptor>();
         });
         builder.Services.AddGrpc().AddServiceOptions<PeerService>(o =>
         {

@@ -4,7 +4,7 @@ using Grpc.Core;
 
 namespace Coordination.Server.Services;
 
-/// <summary>etcd's Auth service: a thin adapter over <see cref="CoordinationNode"/> (permissions are checked by <see cref="AuthInterceptor"/>).</summary>
+/// <summary>etcd's Auth service: a thin adapter over <see cref="CoordinationNode"/> (permissions are checked by <see cref="ClientCallInterceptor"/>).</summary>
 internal sealed class AuthService(CoordinationNode node) : Etcdserverpb.Auth.AuthBase
 {
     public override Task<AuthEnableResponse> AuthEnable(AuthEnableRequest request, ServerCallContext context) =>

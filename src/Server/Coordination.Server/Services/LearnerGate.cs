@@ -1,8 +1,6 @@
 using Coordination.Server.Errors;
 using Coordination.Server.Node;
 using Etcdserverpb;
-using Grpc.Core;
-using Grpc.Core.Interceptors;
 
 namespace Coordination.Server.Services;
 
@@ -10,25 +8,26 @@ namespace Coordination.Server.Services;
 /// A learner (a non-voting member catching up) serves only what cannot be stale in a way that
 /// matters: serializable ranges, the member list and its own status, as etcd's learners do. Every
 /// other call gets "etcdserver: rpc not supported for learner" (streams too, but the snapshot).
+/// <see cref="ClientCallInterceptor"/> asks it before every client call.
 /// </summary>
-internal sealed class LearnerGate(CoordinationNode node) : Interceptor
+internal sealed class LearnerGate(CoordinationNode node)
 {
-    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    /// <summary>Throws NotSupportedForLearner when this member is a learner and the unary <paramref name="request"/> is not one it serves.</summary>
+    public void CheckUnary(object request)
     {
         if (node.IsLearner && !Supported(request)) throw EtcdErrors.NotSupportedForLearner.ToException();
-        return continuation(request, context);
     }
 
-    public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    /// <summary>Throws NotSupportedForLearner when this member is a learner and the server stream is not a snapshot.</summary>
+    public void CheckServerStream(object request)
     {
         if (node.IsLearner && request is not SnapshotRequest) throw EtcdErrors.NotSupportedForLearner.ToException();
-        return continuation(request, responseStream, context);
     }
 
-    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    /// <summary>Throws NotSupportedForLearner when this member is a learner (no bidirectional stream is served).</summary>
+    public void CheckDuplexStream()
     {
         if (node.IsLearner) throw EtcdErrors.NotSupportedForLearner.ToException();
-        return continuation(requestStream, responseStream, context);
     }
 
     private static bool Supported(object request) => request switch

@@ -8,7 +8,16 @@ internal sealed class AlarmSet
     private readonly HashSet<(ulong Member, AlarmType Alarm)> _active = new();
 
     /// <summary>True when any member has raised <paramref name="alarm"/>.</summary>
-    public bool Has(AlarmType alarm) => _active.Any(a => a.Alarm == alarm);
+    public bool Has(AlarmType alarm)
+    {
+        // Asked before every put: a loop, not a LINQ closure per call.
+        foreach (var (_, raised) in _active)
+        {
+            if (raised == alarm) return true;
+        }
+
+        return false;
+    }
 
     /// <summary>Active alarms in a stable order.</summary>
     public IReadOnlyList<AlarmMember> List() =>
