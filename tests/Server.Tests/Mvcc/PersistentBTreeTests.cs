@@ -20,6 +20,29 @@ public class PersistentBTreeTests
     }
 
     [Fact]
+    public void A_write_copies_only_the_used_part_of_a_leaf_and_grows_it_for_inserts()
+    {
+        BTreeNode first = PersistentBTree.Set(BTreeNode.NewLeaf(1), History("a", 2), epoch: 1);
+
+        // A later write copies the leaf with room for one more entry, not all MaxEntries slots.
+        BTreeNode overwritten = PersistentBTree.Set(first, History("a", 3), epoch: 2);
+        Assert.Equal(2, overwritten.Items!.Length);
+
+        // Inserts within the same write grow the copy; the earlier root keeps what it had.
+        BTreeNode grown = overwritten;
+        foreach (var key in new[] { "b", "c", "d" })
+        {
+            grown = PersistentBTree.Set(grown, History(key, 4), epoch: 2);
+        }
+
+        Assert.Equal(["a", "b", "c", "d"], Keys(grown, KeyRange.All));
+        Assert.True(grown.Items!.Length >= 4);
+        Assert.Equal(["a"], Keys(first, KeyRange.All));
+        Assert.Equal(2, PersistentBTree.Find(first, Bytes.B("a"))!.Latest.Main);
+        Assert.Throws<InvalidOperationException>(() => first.EnsureItemCapacity(8, epoch: 2));
+    }
+
+    [Fact]
     public void Random_inserts_and_removes_match_a_sorted_set_and_old_roots_never_change()
     {
         var random = new Random(42);

@@ -29,8 +29,11 @@ internal sealed class BTreeNode
     /// <summary>The write epoch that created this node.</summary>
     public long Epoch { get; }
 
-    /// <summary>Entries of a leaf (length <see cref="MaxEntries"/>, first <see cref="Count"/> used); null for an internal node.</summary>
-    public KeyHistory[]? Items { get; }
+    /// <summary>
+    /// Entries of a leaf (first <see cref="Count"/> used; at most <see cref="MaxEntries"/> long, and
+    /// grown by <see cref="EnsureItemCapacity"/> before an insert); null for an internal node.
+    /// </summary>
+    public KeyHistory[]? Items { get; private set; }
 
     /// <summary>Separators of an internal node (index 0 unused); null for a leaf.</summary>
     public ByteString[]? Separators { get; }
@@ -58,9 +61,37 @@ internal sealed class BTreeNode
             return this;
         }
 
-        return IsLeaf
-            ? new BTreeNode(epoch, (KeyHistory[])Items!.Clone(), null, null, Count)
-            : new BTreeNode(epoch, null, (ByteString[])Separators!.Clone(), (BTreeNode[])Children!.Clone(), Count);
+        if (!IsLeaf)
+        {
+            return new BTreeNode(epoch, null, (ByteString[])Separators!.Clone(), (BTreeNode[])Children!.Clone(), Count);
+        }
+
+        // Every write copies the leaf on its path: copy what is used plus room for one insert, not
+        // all MaxEntries slots (a put that overwrites one of few keys copied 280 bytes for 8 used).
+        var items = new KeyHistory[Math.Min(MaxEntries, Count + 1)];
+        Array.Copy(Items!, items, Count);
+        return new BTreeNode(epoch, items, null, null, Count);
+    }
+
+    /// <summary>
+    /// Makes a leaf that <paramref name="epoch"/> owns hold at least <paramref name="capacity"/>
+    /// entries (at most <see cref="MaxEntries"/>).
+    /// </summary>
+    public void EnsureItemCapacity(int capacity, long epoch)
+    {
+        if (Epoch != epoch)
+        {
+            throw new InvalidOperationException("Only the write epoch that owns a node may grow it.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, MaxEntries);
+        KeyHistory[] items = Items!;
+        if (items.Length < capacity)
+        {
+            var grown = new KeyHistory[Math.Min(MaxEntries, Math.Max(capacity, items.Length * 2))];
+            Array.Copy(items, grown, Count);
+            Items = grown;
+        }
     }
 
     /// <summary>The smallest key below this node (the first key in its leftmost leaf).</summary>

@@ -159,6 +159,7 @@ internal static class PersistentBTree
         if (node.Count < BTreeNode.MaxEntries)
         {
             BTreeNode leaf = node.Writable(epoch);
+            leaf.EnsureItemCapacity(leaf.Count + 1, epoch);
             KeyHistory[] items = leaf.Items!;
             Array.Copy(items, index, items, index + 1, leaf.Count - index);
             items[index] = history;
@@ -287,6 +288,7 @@ internal static class PersistentBTree
         BTreeNode merged = left.Writable(epoch);
         if (merged.IsLeaf)
         {
+            merged.EnsureItemCapacity(merged.Count + right.Count, epoch);
             Array.Copy(right.Items!, 0, merged.Items!, merged.Count, right.Count);
         }
         else
