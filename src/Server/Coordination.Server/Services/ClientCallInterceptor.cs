@@ -16,8 +16,9 @@ namespace Coordination.Server.Services;
 /// </summary>
 /// <remarks>
 /// One interceptor rather than three because grpc-dotnet wraps each interceptor of a call in an
-/// async step of its own: with three, every put allocated three of them plus the error mapper's,
-/// a tenth of what a member allocates per put. It is a singleton for the same reason (otherwise
+/// async step of its own: with three, every put allocated three of them plus the error mapper's
+/// (11-16 and 3-4 MiB of the 170-230 MiB the leader allocated in a 64-client run; one step is now
+/// 3 MiB, docs/benchmarks.md). It is a singleton for the same reason (otherwise
 /// grpc-dotnet creates one per call). A unary call that completes at once is passed on without an
 /// await of our own.
 /// </remarks>
