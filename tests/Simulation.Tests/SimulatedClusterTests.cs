@@ -37,6 +37,7 @@ public class SimulatedClusterTests(ITestOutputHelper output)
         Assert.True(Delivered(Coordination.Raft.Protocol.MessageType.MsgTimeoutNow) > 0, "no leadership transfer happened");
         Assert.True(Delivered(Coordination.Raft.Protocol.MessageType.MsgPreVote) > 0, "no pre-vote happened");
         Assert.True(Delivered(Coordination.Raft.Protocol.MessageType.MsgProp) > 0, "no proposal was forwarded");
+        Assert.True(results.Sum(r => r.LeaderDownReports) > 0, "no follower was ever told that its leader was down");
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System;
 using Coordination.Raft.Protocol;
 using Coordination.Raft.Quorum;
 
@@ -68,6 +69,17 @@ public sealed partial class RaftNode
 
     private void ResetElectionTimeout() =>
         _randomizedElectionTimeout = _config.ElectionTicks + _random.Next(_config.ElectionTicks);
+
+    private void LeaderDown(ulong peer)
+    {
+        if (Role != RaftRole.Follower || peer == 0 || Leader != peer) return;
+        Leader = 0;
+        _electionElapsed = 0;
+        // Long enough for the other members to hear of the crash too (their transports notice it
+        // within tens of milliseconds), random so that two of them rarely campaign at once.
+        var soon = 2 * _config.HeartbeatTicks + _random.Next(_config.HeartbeatTicks + 1);
+        _randomizedElectionTimeout = Math.Min(_randomizedElectionTimeout, soon);
+    }
 
     private void TickElection()
     {

@@ -173,6 +173,18 @@ public sealed partial class RaftNode
     public void ReportUnreachable(ulong peer) =>
         StepLocal(new Message { Type = MessageType.MsgUnreachable, From = peer });
 
+    /// <summary>
+    /// The host learned that <paramref name="peer"/> is not running: its peer port refused a
+    /// connection, as a crashed process's does (a cut-off or frozen one times out instead). A follower
+    /// whose leader it is stops waiting for that leader: it forgets it, so it no longer turns
+    /// candidates away for its sake (leader stickiness), and it campaigns after a short randomized
+    /// delay of two to three heartbeats rather than a whole election timeout. The others, told the
+    /// same by their own transports, grant it their votes; one that still hears from a leader does
+    /// not, and the campaign fails as any other would. Votes decide either way, so a wrong report
+    /// costs at most an election; reports about anyone but the leader are ignored.
+    /// </summary>
+    public void ReportPeerDown(ulong peer) => LeaderDown(peer);
+
     /// <summary>The host finished sending a snapshot to <paramref name="peer"/> (or failed to).</summary>
     public void ReportSnapshot(ulong peer, bool succeeded) =>
         StepLocal(new Message { Type = MessageType.MsgSnapStatus, From = peer, Reject = !succeeded });

@@ -67,6 +67,54 @@ public sealed class PeerTransportTests : IAsyncDisposable
         Assert.Equal([2UL], _transport.StreamPeers);
     }
 
+    [Fact]
+    public async Task A_peer_whose_port_refuses_connections_is_reported_down_as_well_as_unreachable()
+    {
+        var reports = new ReportRecorder();
+        _transport.Host = reports;
+
+        _transport.Reach([2]);
+
+        await reports.Unreachable.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.Equal([2UL], reports.Down);
+    }
+
+    [Fact]
+    public async Task A_peer_that_accepts_and_then_drops_the_connection_is_unreachable_but_not_reported_down()
+    {
+        // Its process runs (something listens), as a peer cut off by a flaky network or restarting
+        // its listener would: only a refused connection says the process is gone.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var cancel = TestContext.Current.CancellationToken;
+        _ = Task.Run(async () =>
+        {
+            using var accepted = await listener.AcceptSocketAsync(cancel);
+            accepted.Close(0);
+        }, cancel);
+        var members = new MemberTable();
+        members.Reset([Member(1), new MemberRecord { Id = 2, Name = "m2", PeerUrls = { $"http://127.0.0.1:{port}" } }], []);
+        await using var transport = new PeerTransport(Self, members, new Snapshotter(_dir.Path, NullLogger.Instance), NullLoggerFactory.Instance, _time);
+        var reports = new ReportRecorder();
+        transport.Host = reports;
+
+        transport.Reach([2]);
+
+        await reports.Unreachable.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.Empty(reports.Down);
+    }
+
+    /// <summary>Records the transport's reports (the down reports come before the unreachable one of the same failure).</summary>
+    private sealed class ReportRecorder : IPeerReports
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<ulong> Down { get; } = new();
+        public TaskCompletionSource Unreachable { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public void ReportUnreachable(ulong peer) => Unreachable.TrySetResult();
+        public void ReportPeerDown(ulong peer) => Down.Enqueue(peer);
+        public void ReportSnapshot(ulong peer, bool succeeded) { }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _transport.DisposeAsync();

@@ -5,7 +5,8 @@ namespace Coordination.Simulation.Tests.Simulation;
 /// <summary>
 /// Draws faults: partitions (symmetric, one-way, leader isolation), lossy links, crashes of one
 /// member or of all at once (power loss), clock jumps, flapping links, membership changes (remove
-/// a member, the leader included; add it back, sometimes as a learner first) and leadership transfers.
+/// a member, the leader included; add it back, sometimes as a learner first), leadership transfers,
+/// and wrong reports that a running leader is down (its port refused a connection by mistake).
 /// Each fault undoes itself after a while; the heal at the end undoes whatever is left.
 /// </summary>
 public sealed class FaultInjector(Simulator sim, Random random)
@@ -28,7 +29,8 @@ public sealed class FaultInjector(Simulator sim, Random random)
             case < 77: ClockJump(); break;
             case < 85: Flap(duration); break;
             case < 93: MembershipChange(); break;
-            default: TransferLeadership(); break;
+            case < 97: TransferLeadership(); break;
+            default: WrongLeaderDownReport(); break;
         }
     }
 
@@ -149,6 +151,18 @@ public sealed class FaultInjector(Simulator sim, Random random)
         var target = Members[random.Next(Members.Count)];
         sim.Log($"transfer leadership {leader.Id} -> {target.Id}");
         leader.TransferLeader(target.Id);
+    }
+
+    private void WrongLeaderDownReport()
+    {
+        // To one follower or to all of them: a report is only a hint, votes still decide.
+        var leader = sim.Leader;
+        if (leader is null) return;
+        var followers = Members.Where(m => m != leader && m.IsUp).ToList();
+        if (followers.Count == 0) return;
+        var told = random.Next(2) == 0 ? followers : [followers[random.Next(followers.Count)]];
+        sim.Log($"wrong report: leader {leader.Id} is down, told to {string.Join(",", told.Select(m => m.Id))}");
+        foreach (var m in told) m.ReportPeerDown(leader.Id);
     }
 
     private static void ForEachPair(IReadOnlyList<ulong> a, IReadOnlyList<ulong> b, Action<ulong, ulong> action)

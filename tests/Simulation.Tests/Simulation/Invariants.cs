@@ -22,6 +22,9 @@ public sealed class Invariants(Simulator sim)
     /// <summary>The highest index any member applied.</summary>
     public ulong MaxApplied { get; private set; }
 
+    /// <summary>When each term's leader was first seen leading, in order.</summary>
+    public List<(long At, ulong Term, ulong Leader)> LeaderTerms { get; } = new();
+
     /// <summary>Number of distinct leaders elected (one per term).</summary>
     public int Elections => _leaderOfTerm.Count;
 
@@ -45,7 +48,7 @@ public sealed class Invariants(Simulator sim)
         var node = member.Node!;
         if (_leaderOfTerm.TryGetValue(node.Term, out var other) && other != member.Id)
             Fail($"election safety: members {other} and {member.Id} both led term {node.Term}");
-        _leaderOfTerm[node.Term] = member.Id;
+        if (_leaderOfTerm.TryAdd(node.Term, member.Id)) LeaderTerms.Add((sim.Queue.Now, node.Term, member.Id));
         sim.Log($"{member.Id} leads term {node.Term} (last index {node.LastIndex})");
 
         // Leader completeness: every entry applied anywhere must be in the new leader's log.

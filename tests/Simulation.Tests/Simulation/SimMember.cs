@@ -80,7 +80,23 @@ public sealed class SimMember
         _waitingReadIndex.Clear();
         _waitingApply.Clear();
         _sim.Log($"{Id} crashed");
+        _sim.OnCrash(this);
     }
+
+    /// <summary>
+    /// The transport's report that <paramref name="peer"/> refused a connection (its process is gone,
+    /// or a wrong report: see <see cref="FaultInjector"/>).
+    /// </summary>
+    public void ReportPeerDown(ulong peer)
+    {
+        if (Node is null) return;
+        if (Node.Role == RaftRole.Follower && Node.Leader == peer) LeaderDownReports++;
+        Node.ReportPeerDown(peer);
+        Process();
+    }
+
+    /// <summary>Reports that reached this member while it followed the peer reported down.</summary>
+    public int LeaderDownReports { get; private set; }
 
     /// <summary>Starts again from what the disk holds.</summary>
     public void Restart()

@@ -48,6 +48,12 @@ public sealed record SimulationOptions
     /// <summary>When positive, every member crashes at once at this period (in addition to the random faults) until the heal.</summary>
     public long PowerLossEveryMs { get; init; }
 
+    /// <summary>
+    /// Whether the survivors' transports report a crashed member's refused connections to their
+    /// cores (as the server's peer transport does); off to compare with elections by timeout alone.
+    /// </summary>
+    public bool ReportCrashes { get; init; } = true;
+
     /// <summary>Explicit fault plan instead of random faults (scenario runs).</summary>
     public Action<Simulator>? Plan { get; init; }
 

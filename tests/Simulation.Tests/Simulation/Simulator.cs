@@ -102,7 +102,8 @@ public sealed class Simulator
 
     private SimulationResult Result(long events, Verdict linearizability) =>
         new(Options.Seed, Trace.Value, Invariants.Violations.ToList(), events, _history.Count,
-            _acknowledged.Count, Invariants.Elections, linearizability, _ackTimes.ToList(), _log?.ToString(), Network.DeliveredByType.ToArray(), _history.Count(o => o.Input.Op == KvOp.Get));
+            _acknowledged.Count, Invariants.Elections, linearizability, _ackTimes.ToList(), _log?.ToString(), Network.DeliveredByType.ToArray(), _history.Count(o => o.Input.Op == KvOp.Get),
+            Members.Sum(m => m.LeaderDownReports), Invariants.LeaderTerms);
 
     /// <summary>Every member crashes at once and restarts shortly after.</summary>
     public void PowerLoss()
@@ -113,6 +114,26 @@ public sealed class Simulator
         {
             foreach (var m in Members) m.Restart();
         });
+    }
+
+    /// <summary>
+    /// A crashed member's port refuses connections: each member still linked to it both ways hears so
+    /// from its transport a few to a few tens of milliseconds later (when its stream broke and it
+    /// tried again), unless the member is back by then. Cut links time out instead: no report.
+    /// </summary>
+    internal void OnCrash(SimMember crashed)
+    {
+        if (!Options.ReportCrashes) return;
+        foreach (var other in Members)
+        {
+            if (other == crashed || Network.IsCut(other.Id, crashed.Id) || Network.IsCut(crashed.Id, other.Id)) continue;
+            var delay = 2 + _random.Next(60);
+            var restarts = crashed.Restarts;
+            Queue.After(delay, () =>
+            {
+                if (!crashed.IsUp && crashed.Restarts == restarts) other.ReportPeerDown(crashed.Id);
+            });
+        }
     }
 
     /// <summary>True once the final heal happened: no more crashes.</summary>
@@ -192,7 +213,7 @@ public sealed class Simulator
 /// <summary>The outcome of one simulated run.</summary>
 public sealed record SimulationResult(int Seed, ulong TraceHash, IReadOnlyList<string> Violations, long Events, int Operations,
     int AcknowledgedWrites, int Elections, Verdict Linearizability, IReadOnlyList<long> AckTimes, string? Log,
-    IReadOnlyList<long> DeliveredByType, int CompletedReads)
+    IReadOnlyList<long> DeliveredByType, int CompletedReads, int LeaderDownReports, IReadOnlyList<(long At, ulong Term, ulong Leader)> LeaderTerms)
 {
     /// <summary>True when no invariant was violated.</summary>
     public bool Ok => Violations.Count == 0;

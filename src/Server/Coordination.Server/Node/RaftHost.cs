@@ -1,6 +1,7 @@
 using Coordination.Raft;
 using Coordination.Raft.Protocol;
 using Coordination.Server.Errors;
+using Coordination.Server.Peer;
 using Coordination.Server.StateMachine;
 using Coordination.Server.Storage.Snapshots;
 using Coordination.Server.Storage.Wal;
@@ -19,7 +20,7 @@ namespace Coordination.Server.Node;
 /// advance the core; and start a snapshot every <c>--snapshot-count</c> applied entries (written in
 /// the background, recorded in the log back on the loop).
 /// </summary>
-internal sealed class RaftHost : IAsyncDisposable
+internal sealed class RaftHost : IPeerReports, IAsyncDisposable
 {
     private const int MaxBatch = 4096;
 
@@ -229,6 +230,9 @@ internal sealed class RaftHost : IAsyncDisposable
     /// <summary>The transport could not deliver to <paramref name="peer"/> (any thread).</summary>
     public void ReportUnreachable(ulong peer) => _inbox.TryWrite(new PeerReport(peer, Unreachable: true, SnapshotSucceeded: false));
 
+    /// <summary>The transport found <paramref name="peer"/>'s process gone: its peer port refused a connection (any thread).</summary>
+    public void ReportPeerDown(ulong peer) => _inbox.TryWrite(new PeerDown(peer));
+
     /// <summary>The transport finished sending a snapshot to <paramref name="peer"/> (any thread).</summary>
     public void ReportSnapshot(ulong peer, bool succeeded) => _inbox.TryWrite(new PeerReport(peer, Unreachable: false, SnapshotSucceeded: succeeded));
 
@@ -294,6 +298,9 @@ internal sealed class RaftHost : IAsyncDisposable
             case ReadRequest read:
                 if (_raft.ReadIndex(read.Context)) _readsAwaitingIndex[read.Context] = read;
                 else read.Done.TrySetException(EtcdErrors.NoLeader.ToException());
+                break;
+            case PeerDown down:
+                _raft.ReportPeerDown(down.Peer);
                 break;
             case PeerReport report when report.Unreachable:
                 _raft.ReportUnreachable(report.Peer);
@@ -489,6 +496,8 @@ internal sealed class RaftHost : IAsyncDisposable
     }
 
     private sealed record PeerReport(ulong Peer, bool Unreachable, bool SnapshotSucceeded);
+
+    private sealed record PeerDown(ulong Peer);
 
     private sealed record ProgressQuery(ulong Peer)
     {

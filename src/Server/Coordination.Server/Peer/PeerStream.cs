@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net.Sockets;
 using Coordination.Raft.Protocol;
 using Coordination.Server.Peer.Protocol;
 using Google.Protobuf;
@@ -11,6 +12,9 @@ namespace Coordination.Server.Peer;
 /// a message leaves without waiting for another thread. While no call is open (connecting, or after a
 /// failure) messages wait in a bounded list; when the call fails they are dropped, the core is told
 /// the peer is unreachable, and the call is opened again after a backoff (50 ms doubling to 1 s).
+/// A connection the peer's host refuses means its process is gone: the core is told so too
+/// (<see cref="Raft.RaftNode.ReportPeerDown"/>), so that a leader's crash is noticed within tens of
+/// milliseconds: the first reconnection follows the failed call by 50 ms.
 /// A MsgSnap's image is streamed from the snapshot file ahead of it, off the node loop, in chunks of
 /// <see cref="SnapshotChunkBytes"/>; the messages after it wait until it has been written, and its
 /// outcome is reported to the core.
@@ -144,6 +148,9 @@ internal sealed class PeerStream : IAsyncDisposable
                 if (!reportedDown) _logger.LogWarning("cannot reach peer {Peer:x} at {Url}: {Message}", _peer, url, ex.Message);
                 reportedDown = true;
                 DropWaiting();
+                // Nothing listens on the peer's port: its process is gone (a cut-off or frozen peer
+                // would time out instead), and if it led, the others need not wait out an election timeout.
+                if (ex is SocketException { SocketErrorCode: SocketError.ConnectionRefused }) _transport.Host?.ReportPeerDown(_peer);
                 _transport.Host?.ReportUnreachable(_peer);
                 try { await Task.Delay(backoff, _time, token).ConfigureAwait(false); }
                 catch (OperationCanceledException) { return; }

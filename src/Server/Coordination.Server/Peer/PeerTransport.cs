@@ -25,7 +25,7 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
     private readonly ConcurrentDictionary<ulong, PeerStream> _streams = new();
     private readonly Lock _creating = new();
     private readonly ConcurrentDictionary<string, Grpc.Net.Client.GrpcChannel> _requestChannels = new(StringComparer.Ordinal);
-    private RaftHost? _host;
+    private IPeerReports? _host;
     // Removed members: no stream is opened to them again; each one's stream closes after RetireGrace.
     private readonly ConcurrentDictionary<ulong, ITimer> _retired = new();
     private readonly ConcurrentBag<Task> _closing = new();
@@ -42,8 +42,8 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
         _loggers = loggers;
     }
 
-    /// <summary>The node loop that hears of unreachable peers and snapshot outcomes (set once it exists).</summary>
-    public RaftHost? Host
+    /// <summary>The node loop that hears of unreachable and crashed peers and of snapshot outcomes (set once it exists).</summary>
+    public IPeerReports? Host
     {
         get => Volatile.Read(ref _host);
         set => Volatile.Write(ref _host, value);
