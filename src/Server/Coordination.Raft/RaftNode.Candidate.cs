@@ -6,6 +6,16 @@ public sealed partial class RaftNode
 {
     private void StepCandidate(Message m)
     {
+        if (Role == RaftRole.PreCandidate && IsFromLostLeader(m))
+        {
+            // Sent before the reported leader died: keep its entries, keep campaigning.
+            switch (m.Type)
+            {
+                case MessageType.MsgApp: HandleAppend(m); return;
+                case MessageType.MsgHeartbeat: HandleHeartbeat(m); return;
+                case MessageType.MsgSnap: HandleSnapshot(m); return;
+            }
+        }
         switch (m.Type)
         {
             case MessageType.MsgProp or MessageType.MsgReadIndex:

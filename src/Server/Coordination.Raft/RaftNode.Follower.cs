@@ -14,18 +14,15 @@ public sealed partial class RaftNode
                 Send(new Message(m) { To = Leader, Term = 0 });
                 return;
             case MessageType.MsgApp:
-                _electionElapsed = 0;
-                Leader = m.From;
+                HeardFromLeader(m);
                 HandleAppend(m);
                 return;
             case MessageType.MsgHeartbeat:
-                _electionElapsed = 0;
-                Leader = m.From;
+                HeardFromLeader(m);
                 HandleHeartbeat(m);
                 return;
             case MessageType.MsgSnap:
-                _electionElapsed = 0;
-                Leader = m.From;
+                HeardFromLeader(m);
                 HandleSnapshot(m);
                 return;
             case MessageType.MsgTransferLeader:
@@ -44,6 +41,13 @@ public sealed partial class RaftNode
                 _readStates.Add(new ReadState(m.Index, m.Context));
                 return;
         }
+    }
+
+    private void HeardFromLeader(Message m)
+    {
+        if (IsFromLostLeader(m)) return;
+        _electionElapsed = 0;
+        Follow(m.From);
     }
 
     private void HandleAppend(Message m)

@@ -10,8 +10,27 @@ public sealed partial class RaftNode
     {
         Reset(term);
         Role = RaftRole.Follower;
-        Leader = leader;
+        Follow(leader);
     }
+
+    /// <summary>Records this term's leader (0 for none); a leader known again ends quick elections.</summary>
+    private void Follow(ulong leader)
+    {
+        Leader = leader;
+        if (leader != 0 && _lostLeader != 0)
+        {
+            _lostLeader = 0;
+            ResetElectionTimeout();
+        }
+    }
+
+    /// <summary>
+    /// True for a message of this term from the leader reported gone, within an election timeout
+    /// of the report: it was sent before the process died (a restarted member never leads the term
+    /// it left) and only arrived late. It still carries entries and the commit index, but not
+    /// leadership. Later ones are believed: the report may have been wrong.
+    /// </summary>
+    private bool IsFromLostLeader(Message m) => m.From == _lostLeader && _lostLeaderQuietTicks > 0;
 
     private void BecomePreCandidate()
     {
@@ -33,6 +52,7 @@ public sealed partial class RaftNode
 
     private void BecomeLeader()
     {
+        _lostLeader = 0;
         Reset(Term);
         Role = RaftRole.Leader;
         Leader = Id;
@@ -68,21 +88,26 @@ public sealed partial class RaftNode
     }
 
     private void ResetElectionTimeout() =>
-        _randomizedElectionTimeout = _config.ElectionTicks + _random.Next(_config.ElectionTicks);
+        _randomizedElectionTimeout = _lostLeader != 0
+            // Long enough for the other members to hear of the crash too (their transports notice
+            // it within tens of milliseconds), random so that two of them rarely campaign at once;
+            // and when they do, and split the vote, they try again as quickly.
+            ? Math.Min(_config.ElectionTicks, 2 * _config.HeartbeatTicks + _random.Next(_config.HeartbeatTicks + 1))
+            : _config.ElectionTicks + _random.Next(_config.ElectionTicks);
 
     private void LeaderDown(ulong peer)
     {
         if (Role != RaftRole.Follower || peer == 0 || Leader != peer) return;
         Leader = 0;
+        _lostLeader = peer;
+        _lostLeaderQuietTicks = _config.ElectionTicks;
         _electionElapsed = 0;
-        // Long enough for the other members to hear of the crash too (their transports notice it
-        // within tens of milliseconds), random so that two of them rarely campaign at once.
-        var soon = 2 * _config.HeartbeatTicks + _random.Next(_config.HeartbeatTicks + 1);
-        _randomizedElectionTimeout = Math.Min(_randomizedElectionTimeout, soon);
+        ResetElectionTimeout();
     }
 
     private void TickElection()
     {
+        if (_lostLeaderQuietTicks > 0) _lostLeaderQuietTicks--;
         _electionElapsed++;
         if (IsPromotable && _electionElapsed >= _randomizedElectionTimeout)
         {

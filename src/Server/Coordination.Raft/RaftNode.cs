@@ -40,6 +40,11 @@ public sealed partial class RaftNode
     private Snapshot? _latestSnapshot;
     private ulong _releasableIndex;
     private bool _transferCampaignDeferred;
+    // The leader the host reported gone (0 for none), until a leader is known again: until then
+    // every election timeout is a few heartbeats (see ResetElectionTimeout). For an election timeout
+    // after the report its messages of this term count as sent before it died (see IsFromLostLeader).
+    private ulong _lostLeader;
+    private int _lostLeaderQuietTicks;
     // Appends deferred to the next Ready (see FlushAppends): entries proposed since the last
     // Ready, and a commit index the followers have not been told of.
     private bool _appendsPending;
@@ -178,10 +183,14 @@ public sealed partial class RaftNode
     /// connection, as a crashed process's does (a cut-off or frozen one times out instead). A follower
     /// whose leader it is stops waiting for that leader: it forgets it, so it no longer turns
     /// candidates away for its sake (leader stickiness), and it campaigns after a short randomized
-    /// delay of two to three heartbeats rather than a whole election timeout. The others, told the
-    /// same by their own transports, grant it their votes; one that still hears from a leader does
-    /// not, and the campaign fails as any other would. Votes decide either way, so a wrong report
-    /// costs at most an election; reports about anyone but the leader are ignored.
+    /// delay of two to three heartbeats rather than a whole election timeout, and so again after a
+    /// split vote, until it knows a leader. For an election timeout after the report, messages of
+    /// the current term from the reported leader count as sent before it died (a restarted member
+    /// never leads the term it left): their entries are kept, their leadership is not. The others,
+    /// told the same by their own transports, grant it their votes; one that still hears from a
+    /// leader does not, and the campaign fails as any other would. Votes decide either way: a wrong
+    /// report keeps this follower from its leader for an election timeout and disturbs no one
+    /// else. Reports about anyone but the leader are ignored.
     /// </summary>
     public void ReportPeerDown(ulong peer) => LeaderDown(peer);
 

@@ -91,6 +91,7 @@ public sealed class SimMember
     {
         if (Node is null) return;
         if (Node.Role == RaftRole.Follower && Node.Leader == peer) LeaderDownReports++;
+        _sim.Log($"{Id} hears {peer} is down (role {Node.Role}, leader {Node.Leader}, term {Node.Term})");
         Node.ReportPeerDown(peer);
         Process();
     }
