@@ -2,12 +2,16 @@
 # Side-by-side benchmark of a 3-member real etcd 3.4 cluster and a 3-member cluster of our server:
 # same machine, same run, same load generator (tools/Benchmark), fresh data dirs, loopback only.
 #
-#   tools/bench/compare-cluster.sh [--targets etcd,ours] [--cases NAME,...] [--no-build] [--failovers N] [--warmup SECONDS]
+#   tools/bench/compare-cluster.sh [--targets etcd,ours] [--cases NAME,...] [--no-build] [--failovers N] [--freezes N] [--warmup SECONDS]
 #
 # Per target: start three members with etcd's cluster flags (default heartbeat 100 ms, election
 # timeout 1000 ms for both), wait for a leader, run the cases (each routed to the leader, to a
 # follower or spread over all three members, see CASES), then measure leader failover N times:
-# SIGKILL the leader, time until a put through the survivors succeeds, restart the killed member and wait until it serves again. Before each measured
+# SIGKILL the leader, time until a put through the survivors succeeds, restart the killed member and
+# wait until it serves again; then --freezes times the same with SIGSTOP (the leader's process stays,
+# its connections open, so the others can only notice by their election timeout) and SIGCONT. A put
+# that waits for a leader is given up after PROBE_TIMEOUT (100 ms) and tried again, so a measured
+# time is at most about 0.15 s late on either target (a put waits for a leader on both). Before each measured
 # case the same case runs unrecorded for --warmup seconds (default 5, 0 for none), on both targets
 # alike, so the measurement sees a .NET server's steady state rather than its tiered JIT at work.
 # Raw outputs and logs go to artifacts/bench/results/<timestamp>-cluster/ (git-ignored).
@@ -20,6 +24,8 @@ RESULTS="$ART/results/$STAMP-cluster"
 TARGETS="etcd,ours"
 BUILD=1
 FAILOVERS=5
+FREEZES=5
+PROBE_TIMEOUT=100ms
 WARMUP=5
 ONLY=""
 # name|route|arguments. Route "leader" or "follower": the case's one connection goes to the member that
@@ -38,9 +44,10 @@ while [ $# -gt 0 ]; do
     --targets) TARGETS="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --failovers) FAILOVERS="$2"; shift 2 ;;
+    --freezes) FREEZES="$2"; shift 2 ;;
     --cases) ONLY=",$2,"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare-cluster.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -118,7 +125,7 @@ wait_put() {
   local eps="$1" limit="$2" t0 now
   t0=$(date +%s%N)
   while :; do
-    etcdctl --endpoints="$eps" --dial-timeout=500ms --command-timeout=1s put failover-probe x >/dev/null 2>&1 && break
+    etcdctl --endpoints="$eps" --dial-timeout=500ms --command-timeout="$PROBE_TIMEOUT" put failover-probe x >/dev/null 2>&1 && break
     now=$(date +%s%N); (( (now - t0) / 1000000000 >= limit )) && return 1
     sleep 0.02
   done
@@ -177,6 +184,17 @@ run_target() {
     sleep 2
   done
   RES[${t}failover]="${times[*]}"
+  times=()
+  for ((n = 1; n <= FREEZES; n++)); do
+    leader=$(leader_index "$t") || { times+=("no-leader"); continue; }
+    kill -STOP "${PID[$t$leader]}"
+    if took=$(wait_put "$(survivors "$t" "$leader")" 30); then times+=("$took"); else times+=("timeout"); fi
+    log "$t freeze $n: stopped m$leader, a put succeeded after ${times[-1]} s"
+    kill -CONT "${PID[$t$leader]}"
+    wait_put "http://127.0.0.1:${CPORT[$t$leader]}" 60 >/dev/null || log "$t: m$leader did not serve again within 60 s"
+    sleep 2
+  done
+  RES[${t}freeze]="${times[*]}"
   for i in 1 2 3; do kill -TERM "${PID[$t$i]}" 2>/dev/null; done
   sleep 2
 }
@@ -191,7 +209,7 @@ OUT="$RESULTS/compare-cluster.md"
 {
   echo "# 3-member clusters: Coordination vs etcd"
   echo
-  echo "- Run: $STAMP (UTC), \`tools/bench/compare-cluster.sh --targets $TARGETS --failovers $FAILOVERS --warmup $WARMUP${ONLY:+ --cases ${ONLY:1:-1}}\` (each case first runs unrecorded for $WARMUP s); ours at commit $(git -C "$ROOT" rev-parse --short HEAD)"
+  echo "- Run: $STAMP (UTC), \`tools/bench/compare-cluster.sh --targets $TARGETS --failovers $FAILOVERS --freezes $FREEZES --warmup $WARMUP${ONLY:+ --cases ${ONLY:1:-1}}\` (each case first runs unrecorded for $WARMUP s); ours at commit $(git -C "$ROOT" rev-parse --short HEAD)"
   echo "- Three members per target on loopback, default timing flags (heartbeat 100 ms, election timeout 1000 ms); put-c1 connects to the leader, put-c1-via-follower to a follower, the other cases spread their channels over the three endpoints."
   for t in "${TLIST[@]}"; do [ -n "${FAIL[$t]:-}" ] && echo "- $t: FAILED: ${FAIL[$t]}"; done
   echo
@@ -207,6 +225,11 @@ OUT="$RESULTS/compare-cluster.md"
   echo "|---|---|---|"
   echo "| each run | ${RES[etcdfailover]:-–} | ${RES[oursfailover]:-–} |"
   echo "| median | $(median "${RES[etcdfailover]:-}") | $(median "${RES[oursfailover]:-}") |"
+  echo
+  echo "| leader failover after SIGSTOP (s until a put through the others succeeds) | etcd | ours |"
+  echo "|---|---|---|"
+  echo "| each run | ${RES[etcdfreeze]:-–} | ${RES[oursfreeze]:-–} |"
+  echo "| median | $(median "${RES[etcdfreeze]:-}") | $(median "${RES[oursfreeze]:-}") |"
 } >"$OUT"
 cat "$OUT"
 log "written to $OUT"
