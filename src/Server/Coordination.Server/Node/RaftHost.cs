@@ -300,6 +300,11 @@ internal sealed class RaftHost : IPeerReports, IAsyncDisposable
                 else read.Done.TrySetException(EtcdErrors.NoLeader.ToException());
                 break;
             case PeerDown down:
+                if (_raft.Role == RaftRole.Follower && _raft.Leader == down.Peer)
+                {
+                    _logger.LogInformation("member {Id:x}: leader {Leader:x} refused a connection, its process is gone; electing a new leader without waiting for the election timeout",
+                        _raft.Id, down.Peer);
+                }
                 _raft.ReportPeerDown(down.Peer);
                 break;
             case PeerReport report when report.Unreachable:
