@@ -142,6 +142,27 @@ public sealed class ClusterMembershipTests
     }
 
     [Fact]
+    public async Task A_member_removed_while_it_was_down_stops_when_it_comes_back()
+    {
+        await using var cluster = await LocalCluster.StartAsync(3, Ct);
+        var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(15), Ct);
+        var away = cluster.Members.First(m => m != leader);
+        var awayId = await LocalCluster.MemberIdAsync(away, Ct);
+        away.Kill(); // its data directory stays
+
+        await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(15), Ct);
+        var remove = await LocalCluster.EtcdctlAsync(leader, "json", Ct, "member", "remove", awayId.ToString("x"));
+        Assert.True(remove.ExitCode == 0, remove.ToString());
+
+        // Its own log does not hold the removal and nobody sends it anything: it learns it by asking.
+        away.Start(string.Join(",", cluster.Members.Select(m => $"{m.Name}={m.PeerUrl}")), "new");
+        Assert.True(await away.WaitForExitAsync(TimeSpan.FromSeconds(30)), "the removed member kept running\n" + away.Log.Tail());
+        Assert.Contains("was removed from the cluster while it was away", away.Log.ToString(), StringComparison.Ordinal);
+        await cluster.ForgetAsync(away);
+        await leader.Kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("after"), Value = ByteString.CopyFromUtf8("x") }, cancellationToken: Ct);
+    }
+
+    [Fact]
     public async Task Membership_requests_get_etcds_errors()
     {
         await using var cluster = await LocalCluster.StartAsync(3, Ct);

@@ -239,6 +239,13 @@ internal sealed class ServerHost : IAsyncDisposable
         if (servesPeers) logger.LogInformation("serving peers on {Urls}", string.Join(",", options.ListenPeerUrls));
         var host = new ServerHost(app, raftHost, wal, autoCompactor, leaseExpiry, logger, transport) { ClientUrls = options.ListenClientUrls };
         _ = node.PublishAttributesAsync(host._stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+        if (servesPeers)
+        {
+            var removalCheck = new RemovalCheck(identity.MemberId, identity.ClusterId, () => raftHost.Leader,
+                () => stateMachine.Members.Members.Keys, transport.ClusterOfAsync, () => app.Lifetime.StopApplication(),
+                TimeSpan.FromMilliseconds(options.ElectionTimeoutMs), time, loggerFactory.CreateLogger<RemovalCheck>());
+            _ = removalCheck.RunAsync(host._stopping.Token);
+        }
         return host;
     }
 

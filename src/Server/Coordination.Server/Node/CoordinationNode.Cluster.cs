@@ -141,11 +141,15 @@ internal sealed partial class CoordinationNode
     /// <summary>A raft message from a peer (the peer service).</summary>
     internal void DeliverPeerMessage(Message message) => _host.Deliver(message);
 
-    /// <summary>The cluster id and member table, for a member joining with <c>existing</c>.</summary>
+    /// <summary>
+    /// The cluster id, member table and removed members, for a member joining with <c>existing</c>
+    /// and for one asking whether it was removed while it was away (<see cref="RemovalCheck"/>).
+    /// </summary>
     internal ClusterResponse PeerCluster()
     {
         var response = new ClusterResponse { ClusterId = Identity.ClusterId };
         response.Members.AddRange(_stateMachine.Members.Members.Values);
+        response.Removed.AddRange(_stateMachine.Members.Removed);
         return response;
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Coordination.Raft.Protocol;
 using Coordination.Server.Cluster;
 using Coordination.Server.Node;
+using Coordination.Server.Peer.Protocol;
 using Coordination.Server.Storage.Snapshots;
 
 namespace Coordination.Server.Peer;
@@ -188,6 +189,25 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
         catch (Grpc.Core.RpcException) when (!cancellationToken.IsCancellationRequested)
         {
             throw Errors.EtcdErrors.LeaderChanged.ToException();
+        }
+    }
+
+    /// <summary>
+    /// What <paramref name="peer"/> knows of the cluster (its id, members and removed members), or
+    /// null when it cannot be asked (no URL known, unreachable, no answer within 2 s).
+    /// </summary>
+    public async Task<ClusterResponse?> ClusterOfAsync(ulong peer, CancellationToken cancellationToken)
+    {
+        if (PeerUrl(peer) is not { } url) return null;
+        var channel = _requestChannels.GetOrAdd(url.GetLeftPart(UriPartial.Authority), u => Grpc.Net.Client.GrpcChannel.ForAddress(u));
+        try
+        {
+            return await new Protocol.Peer.PeerClient(channel).ClusterAsync(new ClusterRequest(),
+                deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Grpc.Core.RpcException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
         }
     }
 
