@@ -91,6 +91,16 @@ internal sealed class ClusterMember : IAsyncDisposable
         _process = process;
     }
 
+    /// <summary>SIGTERM: a graceful stop, as `docker stop` or systemd asks; waits up to 15 s for the exit.</summary>
+    public async Task TerminateAsync()
+    {
+        if (_process is null) return;
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync().ConfigureAwait(false);
+        if (!await WaitForExitAsync(TimeSpan.FromSeconds(15)).ConfigureAwait(false)) Kill();
+        Log.AppendLine("[fixture] ", $"terminated {Name}");
+    }
+
     /// <summary>SIGKILL: no graceful shutdown.</summary>
     public void Kill()
     {

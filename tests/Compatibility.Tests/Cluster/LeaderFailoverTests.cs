@@ -78,6 +78,24 @@ public sealed class LeaderFailoverTests
         await AssertHoldsAsync(leader, acknowledged, serializable: true);
     }
 
+    [Fact]
+    public async Task A_leader_asked_to_stop_hands_leadership_over_before_it_goes()
+    {
+        await using var cluster = await LocalCluster.StartAsync(3, Ct);
+        var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10), Ct);
+        var term = (await leader.TryStatusAsync(Ct))?.RaftTerm ?? 0;
+
+        await leader.TerminateAsync(); // SIGTERM
+
+        // The old leader says whom it handed over to (an election after its exit would log nothing there).
+        var newLeader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10), Ct);
+        var newLeaderId = await LocalCluster.MemberIdAsync(newLeader, Ct);
+        Assert.True(leader.Log.ToString().Contains($"handed leadership to member {newLeaderId:x} before stopping", StringComparison.Ordinal),
+            "no hand-over logged\n" + leader.Log.Tail());
+        Assert.Equal(term + 1, (await newLeader.TryStatusAsync(Ct))?.RaftTerm);
+        await newLeader.Kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("after"), Value = ByteString.CopyFromUtf8("x") }, cancellationToken: Ct);
+    }
+
     internal static async Task WriteAsync(LocalCluster cluster, int writer, ConcurrentDictionary<string, string> acknowledged, CancellationToken stop)
     {
         var members = cluster.Members.ToList();

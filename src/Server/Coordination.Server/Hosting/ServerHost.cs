@@ -31,9 +31,12 @@ internal sealed class ServerHost : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly PeerTransport _transport;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _peerStreamsEnd;
 
-    private ServerHost(WebApplication app, RaftHost raftHost, WriteAheadLog wal, AutoCompactor autoCompactor, LeaseExpiry leaseExpiry, ILogger logger, PeerTransport transport)
+    private ServerHost(WebApplication app, RaftHost raftHost, WriteAheadLog wal, AutoCompactor autoCompactor, LeaseExpiry leaseExpiry, ILogger logger, PeerTransport transport,
+        CancellationTokenSource peerStreamsEnd)
     {
+        _peerStreamsEnd = peerStreamsEnd;
         _transport = transport;
         _leaseExpiry = leaseExpiry;
         _app = app;
@@ -135,8 +138,10 @@ internal sealed class ServerHost : IAsyncDisposable
             SnapshotInstalled = watchHub.StoreRestored,
         };
         transport.Host = raftHost;
+        var peerStreamsEnd = new CancellationTokenSource();
         var node = new CoordinationNode(options, identity, raftHost, stateMachine, leaseExpiry, new LeaseIdGenerator(new Random()))
         {
+            PeerStreamsEnded = peerStreamsEnd.Token,
             LeaderRenewer = transport.RenewOnLeaderAsync,
             LeaderRemaining = transport.RemainingOnLeaderAsync,
             PeerActiveSince = transport.ActiveSince,
@@ -209,6 +214,20 @@ internal sealed class ServerHost : IAsyncDisposable
         var app = builder.Build();
         // etcd's removed member stops serving; so does ours.
         raftHost.SelfRemoved = () => app.Lifetime.StopApplication();
+        // A leader that is asked to stop hands over first, while its peer endpoint still serves (these
+        // callbacks run before the servers stop), so the others need not hold an election.
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            try
+            {
+                var handedTo = node.HandOverLeadershipAsync(TimeSpan.FromMilliseconds(2 * options.ElectionTimeoutMs)).GetAwaiter().GetResult();
+                if (handedTo != 0) logger.LogInformation("handed leadership to member {Member:x} before stopping", handedTo);
+            }
+            finally
+            {
+                peerStreamsEnd.Cancel();
+            }
+        });
         app.Use(GrpcMethodGate.ForEtcdApi().Middleware);
         app.MapGrpcService<KvService>();
         app.MapGrpcService<MaintenanceService>();
@@ -232,12 +251,13 @@ internal sealed class ServerHost : IAsyncDisposable
             await leaseExpiry.DisposeAsync().ConfigureAwait(false);
             await raftHost.DisposeAsync().ConfigureAwait(false);
             wal.Dispose();
+            peerStreamsEnd.Dispose();
             throw new StartupException($"cannot listen on {string.Join(",", options.ListenClientUrls)}: {ex.Message}", ex);
         }
         logger.LogInformation("ready to serve client requests on {Urls} (member {MemberId:x}, cluster {ClusterId:x})",
             string.Join(",", options.ListenClientUrls), identity.MemberId, identity.ClusterId);
         if (servesPeers) logger.LogInformation("serving peers on {Urls}", string.Join(",", options.ListenPeerUrls));
-        var host = new ServerHost(app, raftHost, wal, autoCompactor, leaseExpiry, logger, transport) { ClientUrls = options.ListenClientUrls };
+        var host = new ServerHost(app, raftHost, wal, autoCompactor, leaseExpiry, logger, transport, peerStreamsEnd) { ClientUrls = options.ListenClientUrls };
         _ = node.PublishAttributesAsync(host._stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
         if (servesPeers)
         {
@@ -265,6 +285,7 @@ internal sealed class ServerHost : IAsyncDisposable
         _wal.Dispose();
         await _app.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
+        _peerStreamsEnd.Dispose();
     }
 
     private static System.Net.IPAddress ListenAddress(Uri url) =>

@@ -130,6 +130,35 @@ internal sealed partial class CoordinationNode
         return new MoveLeaderResponse { Header = Stamp(new ResponseHeader()) };
     }
 
+    /// <summary>
+    /// On a graceful stop of the leader: hands leadership to the voter this member has been connected
+    /// to longest, as etcd does before it stops, so that the others need not hold an election. Returns
+    /// the new leader, or 0 when this member does not lead, has no connected voter to hand over to, or
+    /// the hand-over did not finish within <paramref name="timeout"/>.
+    /// </summary>
+    internal async Task<ulong> HandOverLeadershipAsync(TimeSpan timeout)
+    {
+        if (_host.Leader != Identity.MemberId) return 0;
+        ulong target = 0;
+        var longest = DateTimeOffset.MaxValue;
+        foreach (var (id, member) in _stateMachine.Members.Members)
+        {
+            if (id == Identity.MemberId || member.IsLearner || ActiveSince(id) is not { } since || since >= longest) continue;
+            (target, longest) = (id, since);
+        }
+        if (target == 0) return 0;
+        using var giveUp = new CancellationTokenSource(timeout);
+        try
+        {
+            await MoveLeaderAsync(new MoveLeaderRequest { TargetID = target }, giveUp.Token).ConfigureAwait(false);
+            return target;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or Errors.EtcdException)
+        {
+            return 0;
+        }
+    }
+
     /// <summary>Applies a strict reconfiguration rule (unless <c>--strict-reconfig-check=false</c>) and throws the error it finds.</summary>
     private void CheckReconfiguration(Func<EtcdError?> rule)
     {

@@ -193,6 +193,12 @@ internal sealed partial class CoordinationNode : IConcurrencyStore
     /// <summary>Since when this member has reached a peer over the peer transport (null: not now); for the strict reconfiguration check.</summary>
     internal Func<ulong, DateTimeOffset?>? PeerActiveSince { get; init; }
 
+    /// <summary>
+    /// Cancelled when the streams from peers are to end: when this member stops, after a leader has
+    /// handed over (it needs its followers' answers until then).
+    /// </summary>
+    internal CancellationToken PeerStreamsEnded { get; init; }
+
     /// <summary>The clock the strict reconfiguration check reads.</summary>
     internal TimeProvider Time { get; init; } = TimeProvider.System;
 

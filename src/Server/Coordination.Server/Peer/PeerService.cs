@@ -11,12 +11,13 @@ namespace Coordination.Server.Peer;
 /// MsgSnap first (<see cref="SnapshotChunkAssembler"/>); <c>Cluster</c> tells a joining member the cluster
 /// id and the member table.
 /// </summary>
-internal sealed class PeerService(CoordinationNode node, IHostApplicationLifetime lifetime) : Protocol.Peer.PeerBase
+internal sealed class PeerService(CoordinationNode node) : Protocol.Peer.PeerBase
 {
     public override async Task<PeerAck> Send(IAsyncStreamReader<PeerFrame> requestStream, ServerCallContext context)
     {
-        // Streams from peers never end by themselves: end them when this member stops.
-        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        // Streams from peers never end by themselves: end them when this member stops (once a leader
+        // has handed over, see CoordinationNode.PeerStreamsEnded).
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, node.PeerStreamsEnded);
         var snapshot = new SnapshotChunkAssembler();
         try
         {
@@ -28,7 +29,7 @@ internal sealed class PeerService(CoordinationNode node, IHostApplicationLifetim
                 for (var i = 0; i < frame.Batch.Count; i++) node.DeliverPeerMessage(snapshot.Complete(frame.Batch[i]));
             }
         }
-        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (node.PeerStreamsEnded.IsCancellationRequested)
         {
         }
         return new PeerAck();
