@@ -161,10 +161,9 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
     public async Task<long> RenewOnLeaderAsync(ulong leader, long leaseId, CancellationToken cancellationToken)
     {
         var url = PeerUrl(leader) ?? throw Errors.EtcdErrors.NoLeader.ToException();
-        var channel = _requestChannels.GetOrAdd(url.GetLeftPart(UriPartial.Authority), u => Grpc.Net.Client.GrpcChannel.ForAddress(u));
         try
         {
-            var response = await new Protocol.Peer.PeerClient(channel).LeaseRenewAsync(new Protocol.LeaseRenewRequest { Id = leaseId },
+            var response = await ClientFor(url).LeaseRenewAsync(new Protocol.LeaseRenewRequest { Id = leaseId },
                 deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken).ConfigureAwait(false);
             return response.Ttl;
         }
@@ -179,10 +178,9 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
     public async Task<long> RemainingOnLeaderAsync(ulong leader, long leaseId, CancellationToken cancellationToken)
     {
         var url = PeerUrl(leader) ?? throw Errors.EtcdErrors.NoLeader.ToException();
-        var channel = _requestChannels.GetOrAdd(url.GetLeftPart(UriPartial.Authority), u => Grpc.Net.Client.GrpcChannel.ForAddress(u));
         try
         {
-            var response = await new Protocol.Peer.PeerClient(channel).LeaseRemainingAsync(new Protocol.LeaseRemainingRequest { Id = leaseId },
+            var response = await ClientFor(url).LeaseRemainingAsync(new Protocol.LeaseRemainingRequest { Id = leaseId },
                 deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken).ConfigureAwait(false);
             return response.Ttl;
         }
@@ -199,10 +197,9 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
     public async Task<ClusterResponse?> ClusterOfAsync(ulong peer, CancellationToken cancellationToken)
     {
         if (PeerUrl(peer) is not { } url) return null;
-        var channel = _requestChannels.GetOrAdd(url.GetLeftPart(UriPartial.Authority), u => Grpc.Net.Client.GrpcChannel.ForAddress(u));
         try
         {
-            return await new Protocol.Peer.PeerClient(channel).ClusterAsync(new ClusterRequest(),
+            return await ClientFor(url).ClusterAsync(new ClusterRequest(),
                 deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (Grpc.Core.RpcException) when (!cancellationToken.IsCancellationRequested)
@@ -210,6 +207,10 @@ internal sealed class PeerTransport : IPeerSender, IAsyncDisposable
             return null;
         }
     }
+
+    /// <summary>A client for unary calls to the peer at <paramref name="url"/>, on a channel kept per peer address.</summary>
+    private Protocol.Peer.PeerClient ClientFor(Uri url) =>
+        new(_requestChannels.GetOrAdd(url.GetLeftPart(UriPartial.Authority), u => Grpc.Net.Client.GrpcChannel.ForAddress(u)));
 
     /// <summary>Closes every stream.</summary>
     public async ValueTask DisposeAsync()
