@@ -51,8 +51,9 @@ internal sealed class RemovalCheck(
                 }
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
+            // Stopping: a question to a peer may end as a cancelled call rather than an OperationCanceledException.
         }
     }
 }
