@@ -95,8 +95,7 @@ internal sealed class ClusterMember : IAsyncDisposable
     public async Task TerminateAsync()
     {
         if (_process is null) return;
-        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            await kill.WaitForExitAsync().ConfigureAwait(false);
+        Signals.Terminate(_process);
         if (!await WaitForExitAsync(TimeSpan.FromSeconds(15)).ConfigureAwait(false)) Kill();
         Log.AppendLine("[fixture] ", $"terminated {Name}");
     }

@@ -10,6 +10,7 @@ namespace Coordination.Compatibility.Tests.Fixtures;
 internal static class Signals
 {
     private const int SigInt = 2;
+    private const int SigTerm = 15;
 
     /// <summary>Ctrl-C for <paramref name="process"/>: etcdctl's lock releases and elect resigns on it.</summary>
     public static void Interrupt(Process process)
@@ -18,6 +19,16 @@ internal static class Signals
         if (Kill(process.Id, SigInt) != 0 && !process.HasExited)
         {
             throw new InvalidOperationException($"kill({process.Id}, SIGINT) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>A graceful stop for <paramref name="process"/>, as `docker stop` or systemd asks.</summary>
+    public static void Terminate(Process process)
+    {
+        if (process.HasExited) return;
+        if (Kill(process.Id, SigTerm) != 0 && !process.HasExited)
+        {
+            throw new InvalidOperationException($"kill({process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
         }
     }
 
