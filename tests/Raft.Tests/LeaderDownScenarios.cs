@@ -75,6 +75,22 @@ public class LeaderDownScenarios
     }
 
     [Fact]
+    public void In_a_later_term_the_member_reported_down_is_followed_again_at_once()
+    {
+        var c = new TestCluster(3);
+        c.Elect(1);
+        c[2].ReportPeerDown(1);
+
+        // A vote request moves member 2 to term 2 before any leader of it is known; member 1, back
+        // and elected in term 2, is its leader at its first heartbeat, however soon after the report.
+        c[2].Step(new Message { Type = MessageType.MsgVote, From = 3, To = 2, Term = 2, Index = c[2].LastIndex, LogTerm = 1 });
+        Assert.Equal(2UL, c[2].Term);
+        c[2].Step(new Message { Type = MessageType.MsgHeartbeat, From = 1, To = 2, Term = 2, Commit = c[2].Commit });
+
+        Assert.Equal(1UL, c[2].Leader);
+    }
+
+    [Fact]
     public void A_wrong_report_keeps_one_follower_from_its_running_leader_for_an_election_timeout_and_disturbs_no_one()
     {
         var c = new TestCluster(3);

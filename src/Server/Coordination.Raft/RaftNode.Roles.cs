@@ -25,9 +25,9 @@ public sealed partial class RaftNode
     }
 
     /// <summary>
-    /// True for a message of this term from the leader reported gone, within an election timeout
-    /// of the report: it was sent before the process died (a restarted member never leads the term
-    /// it left) and only arrived late. It still carries entries and the commit index, but not
+    /// True for a message from the leader reported gone, in the term it led and within an election
+    /// timeout of the report: it was sent before the process died (a restarted member never leads
+    /// the term it left) and only arrived late. It still carries entries and the commit index, but not
     /// leadership. Later ones are believed: the report may have been wrong.
     /// </summary>
     private bool IsFromLostLeader(Message m) => m.From == _lostLeader && _lostLeaderQuietTicks > 0;
@@ -76,6 +76,9 @@ public sealed partial class RaftNode
         {
             Term = term;
             Vote = 0;
+            // Only the term the reported leader led has messages it sent before it died; in a later
+            // term it may lead again (restarted, elected).
+            _lostLeaderQuietTicks = 0;
         }
         Leader = 0;
         _electionElapsed = 0;
