@@ -134,7 +134,7 @@ internal sealed partial class CoordinationNode
     /// On a graceful stop of the leader: hands leadership to the voter this member has been connected
     /// to longest, as etcd does before it stops, so that the others need not hold an election. Returns
     /// the new leader, or 0 when this member does not lead, has no connected voter to hand over to, or
-    /// the hand-over did not finish within <paramref name="timeout"/>.
+    /// the hand-over did not finish within <paramref name="timeout"/> or while the target stayed connected.
     /// </summary>
     internal async Task<ulong> HandOverLeadershipAsync(TimeSpan timeout)
     {
@@ -148,9 +148,17 @@ internal sealed partial class CoordinationNode
         }
         if (target == 0) return 0;
         using var giveUp = new CancellationTokenSource(timeout);
+        var moving = MoveLeaderAsync(new MoveLeaderRequest { TargetID = target }, giveUp.Token);
+        // When the whole cluster stops, the target stops too: give up once its stream closes rather
+        // than holding this member's stop for the whole timeout.
+        while (!moving.IsCompleted && ActiveSince(target) is not null)
+        {
+            await Task.WhenAny(moving, Task.Delay(10, CancellationToken.None)).ConfigureAwait(false);
+        }
+        if (!moving.IsCompleted) await giveUp.CancelAsync().ConfigureAwait(false);
         try
         {
-            await MoveLeaderAsync(new MoveLeaderRequest { TargetID = target }, giveUp.Token).ConfigureAwait(false);
+            await moving.ConfigureAwait(false);
             return target;
         }
         catch (Exception ex) when (ex is OperationCanceledException or Errors.EtcdException)
