@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Networks;
 
@@ -7,8 +5,8 @@ namespace Coordination.Testcontainers;
 
 /// <summary>
 /// A running cluster in containers, on a network of its own where members reach each other by
-/// name (node1, node2, ...), each member's client port published on a fixed loopback port (so a
-/// restarted member keeps its URL). Started with etcd's cluster flags; disposing removes the
+/// name (node1, node2, ...), each member's client port published on a fixed host port below the ephemeral range (so a
+/// restarted member keeps its URL and no outgoing connection takes the port while it is down). Started with etcd's cluster flags; disposing removes the
 /// containers and the network. Made by <see cref="CoordinationClusterBuilder"/>.
 /// </summary>
 public sealed class CoordinationCluster : IAsyncDisposable
@@ -97,7 +95,7 @@ public sealed class CoordinationCluster : IAsyncDisposable
 
     private CoordinationClusterMember Create(string name, string initialCluster, string state)
     {
-        var hostPort = FreeLoopbackPort();
+        var hostPort = LoopbackPorts.Pick();
         var container = new ContainerBuilder(_image)
             .WithName($"{name}-{Guid.NewGuid():N}"[..24])
             .WithNetwork(_network)
@@ -117,13 +115,6 @@ public sealed class CoordinationCluster : IAsyncDisposable
             .WithWaitStrategy(Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(ClientPort).ForPath("/health")))
             .Build();
         return new CoordinationClusterMember(name, container, hostPort, _network.Name);
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <inheritdoc />
