@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Net.Client;
@@ -68,7 +69,14 @@ internal sealed class ClosedLoopRunner
         await Task.WhenAll(loops).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
 
-        var latency = LatencySummary.FromTicks(runner._recorder.ToArray());
+        var ticks = runner._recorder.ToArray();
+        var latency = LatencySummary.FromTicks(ticks);
+        if (options.LatencyFile is { } path)
+        {
+            // FromTicks sorted the array: the file is ascending, ready for a merge with other runs.
+            await File.WriteAllLinesAsync(path, ticks.Select(t => LatencyRecorder.TicksToMs(t).ToString("F3", CultureInfo.InvariantCulture)), CancellationToken.None).ConfigureAwait(false);
+        }
+
         var errors = runner._errors.Count;
         var report = new Report(options.Mode, options);
         for (var e = 0; e < runner._byEndpoint.Length; e++)

@@ -24,6 +24,8 @@ internal sealed class Options
           --total N             requests (default 10000)
           --duration SECONDS    run for this long instead (with --total too: whichever comes first)
           --request-timeout S   per-request deadline in seconds (default 30)
+          --latency-file PATH   put, range, txn-put: also write every latency (ms, ascending, one per
+                                line) to PATH, so runs can be pooled (sort -m) into one distribution
           --api stub|sdk        put and range through the raw generated stub (default) or the
                                 Coordination.Client SDK (one SDK client per --conns), to measure its overhead
         Flags accept both --flag value and --flag=value, before or after the mode.
@@ -54,6 +56,9 @@ internal sealed class Options
     public double? DurationSeconds { get; private set; }
 
     public double RequestTimeoutSeconds { get; private set; } = 30;
+
+    /// <summary>Where put, range and txn-put also write every latency, ascending, in ms (null: nowhere).</summary>
+    public string? LatencyFile { get; private set; }
 
     public int KeySize { get; private set; } = 8;
 
@@ -134,6 +139,7 @@ internal sealed class Options
                 case "total": o.Total = ParseLong(name, value, 1); totalSet = true; break;
                 case "duration": o.DurationSeconds = ParseDouble(name, value); break;
                 case "request-timeout": o.RequestTimeoutSeconds = ParseDouble(name, value); break;
+                case "latency-file": o.LatencyFile = value; break;
                 case "key-size": o.KeySize = ParseInt(name, value, 1); break;
                 case "val-size": o.ValSize = ParseInt(name, value, 0); break;
                 case "key-space-size": o.KeySpaceSize = ParseLong(name, value, 1); break;

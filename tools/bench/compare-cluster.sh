@@ -2,18 +2,20 @@
 # Side-by-side benchmark of a 3-member real etcd 3.4 cluster and a 3-member cluster of our server:
 # same machine, same run, same load generator (tools/Benchmark), fresh data dirs, loopback only.
 #
-#   tools/bench/compare-cluster.sh [--targets etcd,ours] [--cases NAME,...] [--no-build] [--failovers N] [--freezes N] [--warmup SECONDS]
+#   tools/bench/compare-cluster.sh [--targets etcd,ours] [--cases NAME,...] [--rounds N] [--no-build] [--failovers N] [--freezes N] [--warmup SECONDS]
 #
-# Per target: start three members with etcd's cluster flags (default heartbeat 100 ms, election
-# timeout 1000 ms for both), wait for a leader, run the cases (each routed to the leader, to a
-# follower or spread over all three members, see CASES), then measure leader failover N times:
-# SIGKILL the leader, time until a put through the survivors succeeds, restart the killed member and
-# wait until it serves again; then --freezes times the same with SIGSTOP (the leader's process stays,
-# its connections open, so the others can only notice by their election timeout) and SIGCONT. A put
-# that waits for a leader is given up after PROBE_TIMEOUT (100 ms) and tried again, so a measured
-# time is at most about 0.15 s late on either target (a put waits for a leader on both). Before each measured
-# case the same case runs unrecorded for --warmup seconds (default 5, 0 for none), on both targets
-# alike, so the measurement sees a .NET server's steady state rather than its tiered JIT at work.
+# Start three members of each target with etcd's cluster flags (default heartbeat 100 ms, election
+# timeout 1000 ms for both) and wait for their leaders. Then each case (routed to the leader, to a
+# follower or spread over all three members, see CASES) runs --rounds times (default 3) per target,
+# alternating which target goes first, so that drift in what else the machine does falls on both;
+# rates and pooled p50/p99 are over all rounds. Before a case's first round the same case runs
+# unrecorded for --warmup seconds (default 5, 0 for none) on each target alike, so the measurement
+# sees a .NET server's steady state rather than its tiered JIT at work. Then, per target, leader
+# failover N times: SIGKILL the leader, time until a put through the survivors succeeds, restart the
+# killed member and wait until it serves again; then --freezes times the same with SIGSTOP (the
+# leader's process stays, its connections open, so the others can only notice by their election
+# timeout) and SIGCONT. A put that waits for a leader is given up after PROBE_TIMEOUT (100 ms) and
+# tried again, so a measured time is at most about 0.15 s late on either target.
 # Raw outputs and logs go to artifacts/bench/results/<timestamp>-cluster/ (git-ignored).
 set -uo pipefail
 
@@ -27,6 +29,7 @@ FAILOVERS=5
 FREEZES=5
 PROBE_TIMEOUT=100ms
 WARMUP=5
+ROUNDS=3
 ONLY=""
 # name|route|arguments. Route "leader" or "follower": the case's one connection goes to the member that
 # leads when it starts, or to one that follows (whose puts the leader must first receive from it, and
@@ -47,7 +50,8 @@ while [ $# -gt 0 ]; do
     --freezes) FREEZES="$2"; shift 2 ;;
     --cases) ONLY=",$2,"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare-cluster.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -82,7 +86,7 @@ free_port() {
   return 1
 }
 
-declare -A CPORT PPORT PID RES FAIL LOADAVG LEADEND USED_M CPUREQ
+declare -A CPORT PPORT PID CLUSTER RES FAIL LOADAVG LEADEND USED_M CPU REQS SECS P99S
 
 # start_member <target> <i> <initial cluster>
 start_member() {
@@ -145,41 +149,58 @@ leader_index() { # prints 1..3
   return 1
 }
 
-run_target() {
-  local t="$1" i cluster="" c name route args raw line eps cpu0
+# start_target <target>: three members on fresh ports and data dirs, then foo=bar
+start_target() {
+  local t="$1" i cluster=""
   for i in 1 2 3; do free_port; CPORT[$t$i]=$FREE_PORT; free_port; PPORT[$t$i]=$FREE_PORT; cluster+="m$i=http://127.0.0.1:${PPORT[$t$i]},"; done
-  cluster="${cluster%,}"
+  CLUSTER[$t]="${cluster%,}"
   log "$t: starting 3 members"
-  for i in 1 2 3; do start_member "$t" "$i" "$cluster"; done
+  for i in 1 2 3; do start_member "$t" "$i" "${CLUSTER[$t]}"; done
   if ! wait_put "$(endpoints "$t")" 60 >/dev/null; then FAIL[$t]="no leader within 60 s"; log "$t: ${FAIL[$t]}"; return; fi
   etcdctl --endpoints="$(endpoints "$t")" put foo bar >/dev/null
-  for c in "${CASES[@]}"; do
-    selected "${c%%|*}" || continue
-    name="${c%%|*}"; route="${c#*|}"; args="${route#*|}"; route="${route%%|*}"; raw="$RESULTS/$t-$name.txt"
-    if ! eps="$(route_endpoints "$t" "$route")"; then RES[$t$name]="failed"; log "$t $name: no leader to route to"; continue; fi
-    if [ "$WARMUP" != 0 ]; then
-      # shellcheck disable=SC2086
-      timeout -k 10 300 dotnet "$BENCH_DLL" --endpoints "$eps" --duration "$WARMUP" $args >"$RESULTS/$t-$name.warmup.txt" 2>&1
-      log "$t $name warm-up: $(tail -n 1 "$RESULTS/$t-$name.warmup.txt")"
-    fi
-    LOADAVG[$t$name]="$(cut -d' ' -f1 /proc/loadavg)"
-    cpu0=$(cpu_ticks "$t")
+}
+
+# run_case <target> <case spec> <round>: the case's warm-up (first round only), then one measured run
+run_case() {
+  local t="$1" c="$2" r="$3" name route args raw eps cpu0 line i
+  name="${c%%|*}"; route="${c#*|}"; args="${route#*|}"; route="${route%%|*}"; raw="$RESULTS/$t-$name.r$r.txt"
+  if ! eps="$(route_endpoints "$t" "$route")"; then log "$t $name round $r: no leader to route to"; return; fi
+  if [ "$WARMUP" != 0 ] && [ "$r" = 1 ]; then
     # shellcheck disable=SC2086
-    timeout -k 10 300 dotnet "$BENCH_DLL" --endpoints "$eps" $args >"$raw" 2>"$RESULTS/$t-$name.err"
-    # The member that led when the case ended, to show the route held.
-    LEADEND[$t$name]="m$(leader_index "$t" || echo "?")"
-    USED_M[$t$name]="all"; for i in 1 2 3; do [ "$eps" = "http://127.0.0.1:${CPORT[$t$i]}" ] && USED_M[$t$name]="m$i"; done
-    line="$(tail -n 1 "$raw")"; [[ "$line" == "{"* ]] || line="failed"
-    CPUREQ[$t$name]=$(awk -v d="$(( $(cpu_ticks "$t") - cpu0 ))" -v hz="$(getconf CLK_TCK)" -v n="$(f "$line" total)" 'BEGIN { if (n > 0) printf "%.0f", d / hz * 1e6 / n; else print "–" }')
-    RES[$t$name]="$line"; log "$t $name: $line"
-  done
-  local n leader took times=()
+    timeout -k 10 300 dotnet "$BENCH_DLL" --endpoints "$eps" --duration "$WARMUP" $args >"$RESULTS/$t-$name.warmup.txt" 2>&1
+    log "$t $name warm-up: $(tail -n 1 "$RESULTS/$t-$name.warmup.txt")"
+  fi
+  LOADAVG[$t$name]+="${LOADAVG[$t$name]:+ }$(cut -d' ' -f1 /proc/loadavg)"
+  cpu0=$(cpu_ticks "$t")
+  # shellcheck disable=SC2086
+  timeout -k 10 300 dotnet "$BENCH_DLL" --endpoints "$eps" --latency-file "$RESULTS/$t-$name.r$r.lat" $args >"$raw" 2>"$RESULTS/$t-$name.r$r.err"
+  # The member that led when the case ended, to show the route held.
+  LEADEND[$t$name]+="${LEADEND[$t$name]:+ }m$(leader_index "$t" || echo "?")"
+  USED_M[$t$name]="all"; for i in 1 2 3; do [ "$eps" = "http://127.0.0.1:${CPORT[$t$i]}" ] && USED_M[$t$name]="m$i"; done
+  line="$(tail -n 1 "$raw")"; [[ "$line" == "{"* ]] || { log "$t $name round $r: failed"; return; }
+  CPU[$t$name]=$(( ${CPU[$t$name]:-0} + $(cpu_ticks "$t") - cpu0 ))
+  REQS[$t$name]=$(( ${REQS[$t$name]:-0} + $(f "$line" total) ))
+  SECS[$t$name]=$(awk -v a="${SECS[$t$name]:-0}" -v b="$(f "$line" seconds)" 'BEGIN { printf "%.3f", a + b }')
+  P99S[$t$name]+="${P99S[$t$name]:+ }$(f "$line" p99_ms)"
+  log "$t $name round $r: $line"
+}
+
+# pooled <target> <case> <q>: the q-quantile (nearest rank, as the load generator) of every round's latencies
+pooled() {
+  local files=("$RESULTS/$1-$2".r*.lat)
+  [ -s "${files[0]}" ] || { echo "–"; return; }
+  sort -n -m "${files[@]}" | awk -v q="$3" '{ a[NR] = $1 } END { r = int(q * NR); if (r < q * NR) r++; if (r < 1) r = 1; print a[r] }'
+}
+
+# failovers <target>: SIGKILL the leader FAILOVERS times, then SIGSTOP it FREEZES times; each time until a put succeeds
+failovers() {
+  local t="$1" n leader took times=()
   for ((n = 1; n <= FAILOVERS; n++)); do
     leader=$(leader_index "$t") || { times+=("no-leader"); continue; }
     kill -KILL "${PID[$t$leader]}"
     if took=$(wait_put "$(survivors "$t" "$leader")" 30); then times+=("$took"); else times+=("timeout"); fi
     log "$t failover $n: killed m$leader, a put succeeded after ${times[-1]} s"
-    start_member "$t" "$leader" "$cluster"
+    start_member "$t" "$leader" "${CLUSTER[$t]}"
     wait_put "http://127.0.0.1:${CPORT[$t$leader]}" 60 >/dev/null || log "$t: m$leader did not serve again within 60 s"
     sleep 2
   done
@@ -195,30 +216,48 @@ run_target() {
     sleep 2
   done
   RES[${t}freeze]="${times[*]}"
-  for i in 1 2 3; do kill -TERM "${PID[$t$i]}" 2>/dev/null; done
-  sleep 2
 }
+
+stop_target() { local t="$1" i; for i in 1 2 3; do kill -TERM "${PID[$t$i]}" 2>/dev/null; done; sleep 2; }
 
 f() { [[ "$1" == "{"* ]] && jq -r --arg k "$2" '.[$k] // empty' <<< "$1"; }
 IFS=',' read -r -a TLIST <<< "$TARGETS"
-for t in "${TLIST[@]}"; do run_target "$t"; done
+# Both clusters run for the whole of the cases (the idle one only heartbeats), so that each case's
+# rounds can alternate between the targets: whatever else the machine does drifts over minutes, and
+# alternating spreads it over both instead of loading it onto whichever target ran second.
+for t in "${TLIST[@]}"; do start_target "$t"; done
+for c in "${CASES[@]}"; do
+  selected "${c%%|*}" || continue
+  for ((r = 1; r <= ROUNDS; r++)); do
+    order=("${TLIST[@]}")
+    if (( r % 2 == 0 )); then order=(); for ((k = ${#TLIST[@]} - 1; k >= 0; k--)); do order+=("${TLIST[k]}"); done; fi
+    for t in "${order[@]}"; do [ -n "${FAIL[$t]:-}" ] || run_case "$t" "$c" "$r"; done
+  done
+done
+for t in "${TLIST[@]}"; do [ -n "${FAIL[$t]:-}" ] || failovers "$t"; stop_target "$t"; done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 == 0) print "–"; else printf "%.2f", a / b }'; }
 median() { tr ' ' '\n' <<< "$1" | grep -E '^[0-9.]+$' | sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "–"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 OUT="$RESULTS/compare-cluster.md"
+# per_s <target> <case>: requests per second over all rounds (all requests / all measured seconds)
+per_s() { awk -v n="${REQS[$1$2]:-0}" -v s="${SECS[$1$2]:-0}" 'BEGIN { if (s > 0) printf "%.1f", n / s; else print "–" }'; }
+# cpu_per_req <target> <case>: CPU time of the three members per request, µs, over all rounds
+cpu_per_req() { awk -v d="${CPU[$1$2]:-0}" -v hz="$(getconf CLK_TCK)" -v n="${REQS[$1$2]:-0}" 'BEGIN { if (n > 0) printf "%.0f", d / hz * 1e6 / n; else print "–" }'; }
 {
   echo "# 3-member clusters: Coordination vs etcd"
   echo
-  echo "- Run: $STAMP (UTC), \`tools/bench/compare-cluster.sh --targets $TARGETS --failovers $FAILOVERS --freezes $FREEZES --warmup $WARMUP${ONLY:+ --cases ${ONLY:1:-1}}\` (each case first runs unrecorded for $WARMUP s); ours at commit $(git -C "$ROOT" rev-parse --short HEAD)"
+  echo "- Run: $STAMP (UTC), \`tools/bench/compare-cluster.sh --targets $TARGETS --rounds $ROUNDS --failovers $FAILOVERS --freezes $FREEZES --warmup $WARMUP${ONLY:+ --cases ${ONLY:1:-1}}\` (each case first runs unrecorded for $WARMUP s per target); ours at commit $(git -C "$ROOT" rev-parse --short HEAD)"
   echo "- Three members per target on loopback, default timing flags (heartbeat 100 ms, election timeout 1000 ms); put-c1 connects to the leader, put-c1-via-follower to a follower, the other cases spread their channels over the three endpoints."
+  echo "- Both clusters are up during the cases; each case runs $ROUNDS measured rounds per target, alternating which target goes first. Rates are all requests over all measured seconds; p50 and p99 are over the rounds' latencies pooled into one distribution."
   for t in "${TLIST[@]}"; do [ -n "${FAIL[$t]:-}" ] && echo "- $t: FAILED: ${FAIL[$t]}"; done
   echo
-  echo "| case | etcd req/s (p50 / p99 ms) | ours req/s (p50 / p99 ms) | ours/etcd req/s | ours/etcd p99 | load avg before etcd / ours | etcd: member used, leader at the end | ours: member used, leader at the end | members' CPU µs per request, etcd / ours |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| case | etcd req/s (p50 / p99 ms) | ours req/s (p50 / p99 ms) | ours/etcd req/s | ours/etcd p99 | p99 per round, etcd / ours (ms) | load avg before each round, etcd / ours | etcd: member used, leader after each round | ours: member used, leader after each round | members' CPU µs per request, etcd / ours |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   for c in "${CASES[@]}"; do
     selected "${c%%|*}" || continue
-    name="${c%%|*}"; e="${RES[etcd$name]:-}"; o="${RES[ours$name]:-}"
-    echo "| $name | $(f "$e" qps) ($(f "$e" p50_ms) / $(f "$e" p99_ms)) | $(f "$o" qps) ($(f "$o" p50_ms) / $(f "$o" p99_ms)) | $(ratio "$(f "$o" qps)" "$(f "$e" qps)") | $(ratio "$(f "$o" p99_ms)" "$(f "$e" p99_ms)") | ${LOADAVG[etcd$name]:-–} / ${LOADAVG[ours$name]:-–} | ${USED_M[etcd$name]:-–}, ${LEADEND[etcd$name]:-–} | ${USED_M[ours$name]:-–}, ${LEADEND[ours$name]:-–} | ${CPUREQ[etcd$name]:-–} / ${CPUREQ[ours$name]:-–} |"
+    name="${c%%|*}"
+    ep99=$(pooled etcd "$name" 0.99); op99=$(pooled ours "$name" 0.99)
+    echo "| $name | $(per_s etcd "$name") ($(pooled etcd "$name" 0.5) / $ep99) | $(per_s ours "$name") ($(pooled ours "$name" 0.5) / $op99) | $(ratio "$(per_s ours "$name")" "$(per_s etcd "$name")") | $(ratio "$op99" "$ep99") | ${P99S[etcd$name]:-–} / ${P99S[ours$name]:-–} | ${LOADAVG[etcd$name]:-–} / ${LOADAVG[ours$name]:-–} | ${USED_M[etcd$name]:-–}, ${LEADEND[etcd$name]:-–} | ${USED_M[ours$name]:-–}, ${LEADEND[ours$name]:-–} | $(cpu_per_req etcd "$name") / $(cpu_per_req ours "$name") |"
   done
   echo
   echo "| leader failover after SIGKILL (s until a put through the survivors succeeds) | etcd | ours |"
