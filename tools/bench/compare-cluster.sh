@@ -5,7 +5,8 @@
 #   tools/bench/compare-cluster.sh [--targets etcd,ours] [--cases NAME,...] [--rounds N] [--no-build] [--failovers N] [--freezes N] [--warmup SECONDS]
 #
 # Start three members of each target with etcd's cluster flags (default heartbeat 100 ms, election
-# timeout 1000 ms for both) and wait for their leaders. Then each case (routed to the leader, to a
+# timeout 1000 ms for both) and wait for their leaders; only the target being measured runs, the
+# other's members wait under SIGSTOP. Then each case (routed to the leader, to a
 # follower or spread over all three members, see CASES) runs --rounds times (default 3) per target,
 # alternating which target goes first, so that drift in what else the machine does falls on both;
 # rates and pooled p50/p99 are over all rounds. Before a case's first round the same case runs
@@ -86,7 +87,7 @@ free_port() {
   return 1
 }
 
-declare -A CPORT PPORT PID CLUSTER RES FAIL LOADAVG LEADEND USED_M CPU REQS SECS P99S
+declare -A CPORT PPORT PID CLUSTER RUNNING RES FAIL LOADAVG LEADEND USED_M CPU REQS SECS P99S
 
 # start_member <target> <i> <initial cluster>
 start_member() {
@@ -218,23 +219,41 @@ failovers() {
   RES[${t}freeze]="${times[*]}"
 }
 
+# only <target>: SIGCONT its members (waiting until a put goes through) and SIGSTOP every other
+# target's, so that a cluster waiting for its turn takes no CPU from the one measured: an idle
+# cluster of ours took ~5% of a core per member (the node loop spins after every tick), etcd's ~1.5%.
+# Both sides' timers count ticks, so a stopped and continued cluster keeps its leader.
+only() {
+  local t="$1" o i
+  for o in "${TLIST[@]}"; do
+    [ "$o" = "$t" ] || [ -n "${FAIL[$o]:-}" ] || [ "${RUNNING[$o]:-1}" = 0 ] && continue
+    for i in 1 2 3; do kill -STOP "${PID[$o$i]}" 2>/dev/null; done
+    RUNNING[$o]=0
+  done
+  if [ "${RUNNING[$t]:-1}" = 0 ]; then
+    for i in 1 2 3; do kill -CONT "${PID[$t$i]}" 2>/dev/null; done
+    RUNNING[$t]=1
+    wait_put "$(endpoints "$t")" 30 >/dev/null || log "$t: no put went through within 30 s of SIGCONT"
+  fi
+}
+
 stop_target() { local t="$1" i; for i in 1 2 3; do kill -TERM "${PID[$t$i]}" 2>/dev/null; done; sleep 2; }
 
 f() { [[ "$1" == "{"* ]] && jq -r --arg k "$2" '.[$k] // empty' <<< "$1"; }
 IFS=',' read -r -a TLIST <<< "$TARGETS"
-# Both clusters run for the whole of the cases (the idle one only heartbeats), so that each case's
-# rounds can alternate between the targets: whatever else the machine does drifts over minutes, and
-# alternating spreads it over both instead of loading it onto whichever target ran second.
+# Both clusters live for the whole of the cases, the one not measured stopped (see only), so that each
+# case's rounds can alternate between the targets: whatever else the machine does drifts over minutes,
+# and alternating spreads it over both instead of loading it onto whichever target ran second.
 for t in "${TLIST[@]}"; do start_target "$t"; done
 for c in "${CASES[@]}"; do
   selected "${c%%|*}" || continue
   for ((r = 1; r <= ROUNDS; r++)); do
     order=("${TLIST[@]}")
     if (( r % 2 == 0 )); then order=(); for ((k = ${#TLIST[@]} - 1; k >= 0; k--)); do order+=("${TLIST[k]}"); done; fi
-    for t in "${order[@]}"; do [ -n "${FAIL[$t]:-}" ] || run_case "$t" "$c" "$r"; done
+    for t in "${order[@]}"; do [ -n "${FAIL[$t]:-}" ] || { only "$t"; run_case "$t" "$c" "$r"; }; done
   done
 done
-for t in "${TLIST[@]}"; do [ -n "${FAIL[$t]:-}" ] || failovers "$t"; stop_target "$t"; done
+for t in "${TLIST[@]}"; do [ -n "${FAIL[$t]:-}" ] || { only "$t"; failovers "$t"; }; stop_target "$t"; done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 == 0) print "–"; else printf "%.2f", a / b }'; }
 median() { tr ' ' '\n' <<< "$1" | grep -E '^[0-9.]+$' | sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "–"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -248,7 +267,7 @@ cpu_per_req() { awk -v d="${CPU[$1$2]:-0}" -v hz="$(getconf CLK_TCK)" -v n="${RE
   echo
   echo "- Run: $STAMP (UTC), \`tools/bench/compare-cluster.sh --targets $TARGETS --rounds $ROUNDS --failovers $FAILOVERS --freezes $FREEZES --warmup $WARMUP${ONLY:+ --cases ${ONLY:1:-1}}\` (each case first runs unrecorded for $WARMUP s per target); ours at commit $(git -C "$ROOT" rev-parse --short HEAD)"
   echo "- Three members per target on loopback, default timing flags (heartbeat 100 ms, election timeout 1000 ms); put-c1 connects to the leader, put-c1-via-follower to a follower, the other cases spread their channels over the three endpoints."
-  echo "- Both clusters are up during the cases; each case runs $ROUNDS measured rounds per target, alternating which target goes first. Rates are all requests over all measured seconds; p50 and p99 are over the rounds' latencies pooled into one distribution."
+  echo "- Both clusters live during the cases, the one not measured under SIGSTOP; each case runs $ROUNDS measured rounds per target, alternating which target goes first. Rates are all requests over all measured seconds; p50 and p99 are over the rounds' latencies pooled into one distribution."
   for t in "${TLIST[@]}"; do [ -n "${FAIL[$t]:-}" ] && echo "- $t: FAILED: ${FAIL[$t]}"; done
   echo
   echo "| case | etcd req/s (p50 / p99 ms) | ours req/s (p50 / p99 ms) | ours/etcd req/s | ours/etcd p99 | p99 per round, etcd / ours (ms) | load avg before each round, etcd / ours | etcd: member used, leader after each round | ours: member used, leader after each round | members' CPU µs per request, etcd / ours |"
