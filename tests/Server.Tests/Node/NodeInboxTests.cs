@@ -88,4 +88,83 @@ public sealed class NodeInboxTests
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(Patience, TestContext.Current.CancellationToken));
     }
+
+    [Fact]
+    public void A_reader_that_finds_work_waiting_three_times_in_a_row_spins_on_its_next_wait()
+    {
+        var inbox = new NodeInbox(new SteppingClock(TimeSpan.FromMilliseconds(0.1)));
+        Assert.False(inbox.Spins);
+
+        for (var i = 0; i < NodeInbox.ShortWaitsToSpin; i++)
+        {
+            Assert.False(inbox.Spins);
+            Assert.True(inbox.TryWrite(i));
+            Assert.True(inbox.WaitToRead(CancellationToken.None));
+            Assert.True(inbox.TryRead(out _));
+        }
+
+        Assert.True(inbox.Spins);
+    }
+
+    [Fact]
+    public async Task Short_sleeping_waits_in_a_row_turn_spinning_on()
+    {
+        var clock = new SteppingClock(TimeSpan.FromMilliseconds(0.1));
+        var inbox = new NodeInbox(clock);
+
+        for (var i = 0; i < NodeInbox.ShortWaitsToSpin; i++)
+        {
+            Assert.False(inbox.Spins);
+            Assert.Equal(i, await WriteOnceTheReaderWaitsAsync(inbox, clock, i));
+        }
+
+        Assert.True(inbox.Spins);
+    }
+
+    [Fact]
+    public async Task A_wait_longer_than_a_spin_could_catch_makes_a_spinning_reader_sleep_at_once_next_time()
+    {
+        var clock = new SteppingClock(NodeInbox.ShortWait * 5);
+        var inbox = new NodeInbox(clock);
+        for (var i = 0; i < NodeInbox.ShortWaitsToSpin; i++)
+        {
+            Assert.True(inbox.TryWrite(i));
+            Assert.True(inbox.WaitToRead(CancellationToken.None));
+            Assert.True(inbox.TryRead(out _));
+        }
+        Assert.True(inbox.Spins);
+
+        Assert.Equal("late", await WriteOnceTheReaderWaitsAsync(inbox, clock, "late"));
+
+        Assert.False(inbox.Spins);
+    }
+
+    /// <summary>Starts a reader, writes <paramref name="item"/> once it has started timing its wait, and returns what it read.</summary>
+    private static async Task<object?> WriteOnceTheReaderWaitsAsync(NodeInbox inbox, SteppingClock clock, object item)
+    {
+        clock.Read.Reset();
+        var reader = Task.Factory.StartNew(
+            () => inbox.WaitToRead(CancellationToken.None) && inbox.TryRead(out var read) ? read : "nothing",
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Assert.True(clock.Read.Wait(Patience, TestContext.Current.CancellationToken));
+        Assert.True(inbox.TryWrite(item));
+        return await reader.WaitAsync(Patience, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>A clock that moves on by <paramref name="step"/> each time it is read, and says when it was read.</summary>
+    private sealed class SteppingClock(TimeSpan step) : TimeProvider
+    {
+        private long _now;
+
+        public ManualResetEventSlim Read { get; } = new();
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp()
+        {
+            var now = Interlocked.Add(ref _now, step.Ticks);
+            Read.Set();
+            return now;
+        }
+    }
 }
