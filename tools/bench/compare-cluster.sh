@@ -190,7 +190,7 @@ run_case() {
 pooled() {
   local files=("$RESULTS/$1-$2".r*.lat)
   [ -s "${files[0]}" ] || { echo "–"; return; }
-  sort -n -m "${files[@]}" | awk -v q="$3" '{ a[NR] = $1 } END { r = int(q * NR); if (r < q * NR) r++; if (r < 1) r = 1; print a[r] }'
+  LC_ALL=C sort -n -m "${files[@]}" | awk -v q="$3" '{ a[NR] = $1 } END { r = int(q * NR); if (r < q * NR) r++; if (r < 1) r = 1; print a[r] }'
 }
 
 # failovers <target>: SIGKILL the leader FAILOVERS times, then SIGSTOP it FREEZES times; each time until a put succeeds
